@@ -1,0 +1,15 @@
+"""Exact, fast detection evaluation (pycocotools' numbers) on one torch engine, on CPU or GPU.
+
+>>> from evaluators import evaluate                                      # doctest: +SKIP
+>>> result = evaluate("instances_val2017.json", "dets.json", metric="bbox")  # doctest: +SKIP
+>>> print(result.summary())                                              # doctest: +SKIP
+"""
+from .api import evaluate
+from .errors import DataprepError, InputFileError, ParameterError, RecordError, UnknownIdError
+from .params import EvalParams
+from .result import EvalResult
+
+__all__ = [
+    "evaluate", "EvalParams", "EvalResult",
+    "DataprepError", "InputFileError", "RecordError", "UnknownIdError", "ParameterError",
+]

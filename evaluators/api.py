@@ -1,0 +1,103 @@
+"""``evaluate``: the library entry point."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+
+import torch
+
+from .data.ground_truth import GroundTruth, load_ground_truth
+from .data.jsonio import PathLike
+from .data.predictions import PredsLike, load_predictions
+from .engine.pipeline import run_engine
+from .engine.summarize import summarize
+from .errors import ParameterError
+from .params import AreaRanges, EvalParams
+from .protocols import coco
+from .result import EvalResult
+
+
+def resolve_device(device: Union[str, torch.device]) -> torch.device:
+    """``auto`` -> cuda when available else cpu; ``cpu``; ``cuda`` or ``cuda:k``."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ParameterError(f"Expected `device` to be auto, cpu, cuda or cuda:<k> but got {device!r}.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"device {device!r} was asked for but this torch build sees no CUDA GPU.",
+                             fix="use --device cpu (or auto), or install a CUDA build of torch.")
+    if dev.type not in ("cpu", "cuda"):
+        raise ParameterError(f"Expected `device` to be auto, cpu, cuda or cuda:<k> but got {device!r}.")
+    return dev
+
+
+def evaluate(
+    gt: Union[PathLike, Mapping[str, Any], GroundTruth],
+    preds: PredsLike,
+    metric: str = "bbox",
+    *,
+    device: Union[str, torch.device] = "auto",
+    iou_thrs: Optional[Sequence[float]] = None,
+    max_dets: Optional[Sequence[int]] = None,
+    area_ranges: Optional[AreaRanges] = None,
+    img_ids: Optional[Sequence[int]] = None,
+    cat_ids: Optional[Sequence[int]] = None,
+    use_cats: Optional[bool] = None,
+    log: Optional[Callable[[str], None]] = None,
+) -> EvalResult:
+    """Evaluate detections against a COCO-style ground truth with pycocotools' exact numbers.
+
+    Args:
+        gt: annotation file path, an already-loaded dataset dict, or a :class:`GroundTruth`.
+        preds: results file path, a list of result dicts, or an (N, 7) array
+            ``[image_id, x, y, w, h, score, category_id]`` (as pycocotools' ``loadRes``).
+        metric: ``bbox``, ``segm`` or ``proposal`` (class-agnostic boxes, maxDets 100/300/1000).
+        device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:k``.
+        iou_thrs, max_dets, area_ranges, img_ids, cat_ids, use_cats: pycocotools' ``Params``
+            (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``).
+        log: optional callable receiving progress lines (the CLI sends them to stderr).
+
+    Returns:
+        :class:`EvalResult` with ``stats``, ``per_class``, ``summary()`` and pycocotools' arrays.
+
+    Example:
+        >>> from evaluators import evaluate
+        >>> r = evaluate("instances_val2017.json", "bbox_results.json", metric="bbox")  # doctest: +SKIP
+        >>> r.stats["AP"]  # doctest: +SKIP
+    """
+    params = EvalParams.create(metric, iou_thrs=iou_thrs, max_dets=max_dets, area_ranges=area_ranges,
+                               img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats)
+    dev = resolve_device(device)
+    ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
+    if log:
+        log(f"ground truth: {ground.img_ids.size} images, {ground.ann_ids.size} annotations, {ground.cat_ids.size} categories")
+    dets = load_predictions(preds, ground)
+    if log:
+        log(f"predictions: {len(dets)} records")
+    out = run_engine(ground, dets, params, dev, log=log)
+    return _result(ground, params, out, dev)
+
+
+def _result(gt: GroundTruth, params: EvalParams, out, device: torch.device) -> EvalResult:
+    acc = out.acc
+    args = (acc.precision, acc.recall, params.iou_thrs, params.area_labels, params.max_dets)
+    specs = coco.summary_specs(params)
+    values = [summarize(*args, s) for s in specs]
+    by_key = {s.key: v for s, v in zip(specs, values)}
+    stats = {s.key: by_key[s.key] for s in coco.stat_specs(params)}
+    rows = []
+    if params.use_cats:
+        names = dict(zip(gt.cat_ids.tolist(), gt.cat_names))
+        pc_specs = coco.per_class_specs(params)
+        for k, cid in enumerate(out.groups.cat_ids.tolist()):
+            row = {"id": cid, "name": names.get(cid, str(cid))}
+            row.update({s.key: summarize(*args, s, k=k) for s in pc_specs})
+            row.update({"n_gt": int(out.n_gt[k]), "n_dets": int(out.n_dt[k])})
+            rows.append(row)
+    info = {"device": str(device), "images": int(out.groups.img_ids.size),
+            "detections": int(out.groups.n_dt_total), "timings_s": {k: round(v, 4) for k, v in out.timings.items()}}
+    return EvalResult(params.metric, "coco", params, stats, acc.precision, acc.recall, acc.scores, specs, values, rows, info)

@@ -1,0 +1,1 @@
+"""Loading ground truth and predictions into columnar tables."""

@@ -1,0 +1,106 @@
+"""Predictions (COCO results format) in columns, with pycocotools ``loadRes`` semantics.
+
+As ``loadRes``: the first record decides the kind. If it has a non-empty ``bbox``, every record is a box
+result and its ``area`` is ``w * h`` (also for segm evaluation, where ``segmentation`` is then used for the
+IoU); otherwise records are mask results and ``area`` is the mask area. Records keep their file order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, List, Optional, Sequence, Union
+
+import numpy as np
+
+from ..errors import InputFileError, RecordError, UnknownIdError
+from .columns import box_column, check_finite, check_nonnegative_size, column
+from .ground_truth import GroundTruth
+from .jsonio import PathLike, load_json
+
+PredsLike = Union[PathLike, Sequence[dict], np.ndarray]
+
+
+@dataclass
+class Predictions:
+    """Detections as arrays in file order; ``records`` keeps the raw dicts (masks are decoded lazily)."""
+
+    source: str
+    records: Sequence[dict]
+    img: np.ndarray
+    cat: np.ndarray
+    score: np.ndarray
+    bbox: Optional[np.ndarray]  # (N, 4) xywh, None for mask-only results
+    box_area: Optional[np.ndarray]
+
+    def __len__(self) -> int:
+        return int(self.img.size)
+
+    @property
+    def has_masks(self) -> bool:
+        """Whether the records carry ``segmentation``."""
+        return len(self) > 0 and "segmentation" in self.records[0]
+
+
+def load_predictions(preds: PredsLike, gt: GroundTruth, *, check_categories: bool = True) -> Predictions:
+    """Load predictions from a path, a list of dicts or an (N, 7) array and check them against ``gt``."""
+    source, records = _records(preds)
+    if len(records) == 0:
+        empty = np.zeros(0, np.int64)
+        return Predictions(source, [], empty, empty, np.zeros(0), np.zeros((0, 4)), np.zeros(0))
+    if not isinstance(records[0], dict):
+        raise RecordError(source, 0, records[0], "is not a JSON object",
+                          fix="write predictions as a list of {image_id, category_id, bbox, score} objects.")
+    img = column(records, "image_id", np.int64, source)
+    cat = column(records, "category_id", np.int64, source)
+    score = column(records, "score", np.float64, source, fix="add a 'score' (the detector's confidence) to every prediction.")
+    check_finite(score, records, "'score'", source, fix="replace NaN/inf scores (e.g. filter them out before saving).")
+    first = records[0]
+    bbox = box_area = None
+    if "bbox" in first and first["bbox"] != []:
+        bbox = box_column(records, "bbox", source)
+        check_finite(bbox, records, "'bbox'", source, fix="drop or repair predictions with NaN/inf coordinates.")
+        check_nonnegative_size(bbox, records, source)
+        box_area = bbox[:, 2] * bbox[:, 3]
+    elif "segmentation" not in first:
+        raise RecordError(source, 0, first, "has neither 'bbox' nor 'segmentation'",
+                          fix="write COCO results: {image_id, category_id, bbox, score} (+ segmentation for masks).")
+    _check_ids(img, gt.img_ids, source, "image",
+               fix="evaluate against the annotation file the predictions were made for, or drop those predictions.")
+    if check_categories:
+        _check_ids(cat, gt.cat_ids, source, "category",
+                   fix="map model labels to the dataset's category ids (COCO's are 1..90 with gaps, not 0..79).")
+    return Predictions(source, records, img, cat, score, bbox, box_area)
+
+
+def _records(preds: PredsLike) -> "tuple[str, Sequence[Any]]":
+    if isinstance(preds, np.ndarray):
+        return "predictions (array)", _from_array(preds)
+    if isinstance(preds, (list, tuple)):
+        return "predictions (list)", preds
+    path = Path(preds)
+    data = load_json(path, "predictions")
+    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+        raise InputFileError(path, "predictions file is a dataset (it has 'annotations'), not a results list",
+                             fix="pass the detector's results list ([{image_id, category_id, bbox, score}, ...]).")
+    if not isinstance(data, list):
+        raise InputFileError(path, "predictions must be a JSON list of results",
+                             fix="write [{image_id, category_id, bbox, score}, ...].")
+    return f"predictions {path}", data
+
+
+def _from_array(arr: np.ndarray) -> List[dict]:
+    """Rows ``[image_id, x, y, w, h, score, category_id]`` as pycocotools' loadNumpyAnnotations reads them."""
+    if arr.ndim != 2 or arr.shape[1] != 7:
+        raise RecordError("predictions (array)", 0, arr.shape, "array must have shape (N, 7)",
+                          fix="stack rows [image_id, x, y, w, h, score, category_id].")
+    return [
+        {"image_id": int(r[0]), "bbox": [r[1], r[2], r[3], r[4]], "score": r[5], "category_id": int(r[6])}
+        for r in arr.astype(np.float64).tolist()
+    ]
+
+
+def _check_ids(values: np.ndarray, known: np.ndarray, source: str, kind: str, fix: str) -> None:
+    bad = ~np.isin(values, known)
+    if bad.any():
+        unknown = np.unique(values[bad])
+        raise UnknownIdError(source, kind, unknown.tolist(), int(bad.sum()), fix=fix)

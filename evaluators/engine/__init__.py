@@ -1,0 +1,1 @@
+"""The shared evaluation engine: grouping, candidate pairs, greedy matching, accumulation, summaries."""

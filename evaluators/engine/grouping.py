@@ -1,0 +1,108 @@
+"""Select what is evaluated and put it in pycocotools' order, as arrays.
+
+A *group* is what pycocotools evaluates at once: (image, category), or the whole image when categories are
+ignored (``use_cats=False``). Within a group:
+
+* ground truths keep file order (class-agnostic: ordered by category id first, as pycocotools concatenates
+  its per-category lists);
+* detections are stable-sorted by descending score (ties keep file order; class-agnostic: category id
+  first), then cut to the largest ``max_dets``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.ground_truth import GroundTruth
+from ..data.predictions import Predictions
+from ..params import EvalParams
+
+
+@dataclass
+class Groups:
+    """Evaluated ground truths and detections, sorted by group (see module docstring).
+
+    ``*_slot`` is the category's index in the evaluated category list (0 for every record when class
+    agnostic); ``*_img`` the image's index in the sorted image list; ``*_row`` the row in the input table.
+    ``gt_pos`` is a ground truth's position within its group; ``dt_rank`` a detection's rank.
+    """
+
+    img_ids: np.ndarray
+    cat_ids: np.ndarray
+    n_slots: int
+    gt_row: np.ndarray
+    gt_group: np.ndarray
+    gt_slot: np.ndarray
+    gt_pos: np.ndarray
+    group_gt_start: np.ndarray
+    group_gt_count: np.ndarray
+    dt_row: np.ndarray
+    dt_group: np.ndarray
+    dt_slot: np.ndarray
+    dt_img: np.ndarray
+    dt_rank: np.ndarray
+    dt_score: np.ndarray
+    n_dt_total: int  # evaluated detections before the max_dets cut
+
+
+def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams) -> Groups:
+    """Filter to the evaluated images and categories, then order and cut as pycocotools does."""
+    img_ids = np.unique(gt.img_ids if params.img_ids is None else np.asarray(params.img_ids, np.int64))
+    cat_ids = np.unique(gt.cat_ids if params.cat_ids is None else np.asarray(params.cat_ids, np.int64))
+    n_slots = cat_ids.size if params.use_cats else 1
+
+    g_keep = np.flatnonzero(np.isin(gt.ann_img, img_ids) & np.isin(gt.ann_cat, cat_ids))
+    d_keep = np.flatnonzero(np.isin(dt.img, img_ids) & np.isin(dt.cat, cat_ids))
+    g_img = np.searchsorted(img_ids, gt.ann_img[g_keep])
+    g_cat = np.searchsorted(cat_ids, gt.ann_cat[g_keep])
+    d_img = np.searchsorted(img_ids, dt.img[d_keep])
+    d_cat = np.searchsorted(cat_ids, dt.cat[d_keep])
+    g_key = g_img * n_slots + (g_cat if params.use_cats else 0)
+    d_key = d_img * n_slots + (d_cat if params.use_cats else 0)
+    keys, inverse = np.unique(np.concatenate([g_key, d_key]), return_inverse=True)
+    g_group, d_group = inverse[: g_key.size], inverse[g_key.size:]
+
+    g_order = np.lexsort((g_keep, g_cat, g_group))
+    gt_group = g_group[g_order]
+    group_gt_count = np.bincount(gt_group, minlength=keys.size)
+    group_gt_start = np.zeros(keys.size, np.int64)
+    np.cumsum(group_gt_count[:-1], out=group_gt_start[1:])
+    gt_pos = np.arange(g_order.size) - group_gt_start[gt_group]
+
+    score = dt.score[d_keep]
+    d_order = np.lexsort((d_keep, d_cat, -score, d_group))
+    dt_group = d_group[d_order]
+    first = np.zeros(keys.size, np.int64)
+    counts = np.bincount(dt_group, minlength=keys.size)
+    np.cumsum(counts[:-1], out=first[1:])
+    rank = np.arange(d_order.size) - first[dt_group]
+    cut = rank < params.max_dets[-1]
+    d_sel = d_order[cut]
+    return Groups(
+        img_ids=img_ids, cat_ids=cat_ids, n_slots=n_slots,
+        gt_row=g_keep[g_order], gt_group=gt_group,
+        gt_slot=(g_cat[g_order] if params.use_cats else np.zeros(g_order.size, np.int64)),
+        gt_pos=gt_pos, group_gt_start=group_gt_start, group_gt_count=group_gt_count,
+        dt_row=d_keep[d_sel], dt_group=dt_group[cut],
+        dt_slot=(d_cat[d_sel] if params.use_cats else np.zeros(d_sel.size, np.int64)),
+        dt_img=d_img[d_sel], dt_rank=rank[cut], dt_score=score[d_sel], n_dt_total=int(d_keep.size),
+    )
+
+
+def pair_chunks(groups: Groups, max_pairs: int = 1 << 22):
+    """Yield (det_index, gt_index) arrays of all same-group pairs, in chunks of about ``max_pairs`` pairs."""
+    per_det = groups.group_gt_count[groups.dt_group]
+    bounds = np.cumsum(per_det)
+    lo = 0
+    n = per_det.size
+    while lo < n:
+        base = bounds[lo - 1] if lo else 0
+        hi = int(np.searchsorted(bounds, base + max_pairs, side="right"))
+        hi = min(max(hi, lo + 1), n)
+        cnt = per_det[lo:hi]
+        det = np.repeat(np.arange(lo, hi), cnt)
+        starts = np.repeat(groups.group_gt_start[groups.dt_group[lo:hi]] - (np.cumsum(cnt) - cnt), cnt)
+        gt = starts + np.arange(det.size)
+        yield det, gt
+        lo = hi

@@ -1,0 +1,110 @@
+"""Greedy matching of detections to ground truths for every group, IoU threshold and area range at once.
+
+pycocotools' rule, per group, threshold t and area range a, detections in score order: a detection takes,
+among the ground truths still free (crowd regions are never used up) with IoU >= min(t, 1 - 1e-10), the one
+with the highest IoU, preferring regular ground truths over ignored ones (crowd, or area outside the range)
+and, among equal IoUs, the last in the group's order. We encode that preference as one int64 key per
+candidate pair, (regular, IoU rank, position), and take the maximum per detection with a scatter.
+
+Detections only interact through ground truths they could both take, so the loop runs over *steps*: step s
+holds the s-th detection-with-candidates of every group, all groups in parallel. The number of steps is
+bounded by max_dets, never by the number of images or categories.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .pairs import Candidates
+
+_POS_BITS = 21
+_RANK_BITS = 40
+
+
+@dataclass
+class MatchFlags:
+    """Per kept detection, threshold and area range: counted as TP, as FP (neither = ignored)."""
+
+    tp: torch.Tensor  # (N, T, A) bool
+    fp: torch.Tensor  # (N, T, A) bool
+
+
+def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torch.Tensor, gt_area: torch.Tensor,
+          gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges) -> MatchFlags:
+    """Run the greedy matching; returns TP/FP flags with pycocotools' ignore rules applied."""
+    device = det_area.device
+    thr = torch.tensor([min(t, 1 - 1e-10) for t in iou_thrs], dtype=torch.float64, device=device)
+    lo = torch.tensor([r[0] for r in area_ranges], dtype=torch.float64, device=device)
+    hi = torch.tensor([r[1] for r in area_ranges], dtype=torch.float64, device=device)
+    T, A = thr.numel(), lo.numel()
+    gt_regular = ~gt_crowd[:, None] & (gt_area[:, None] >= lo) & (gt_area[:, None] <= hi)  # (G, A)
+    matched = _greedy(cands, det_group, gt_regular, gt_crowd, gt_pos, thr)  # (Nc, T, A) gt index or -1
+    cand_det = torch.unique(cands.det)  # sorted, matches _greedy's row order
+
+    has_match = torch.zeros((n_det, T, A), dtype=torch.bool, device=device)
+    ignored = torch.zeros((n_det, T, A), dtype=torch.bool, device=device)
+    if cand_det.numel():
+        m = matched.clamp(min=0)
+        ok = matched >= 0
+        a_idx = torch.arange(A, device=device).expand_as(m)
+        # pycocotools stores the GT's id as the match: an id of 0 reads as "unmatched" later
+        has_match[cand_det] = ok & (gt_id[m] != 0)
+        ignored[cand_det] = ok & ~gt_regular[m, a_idx]
+    outside = (det_area[:, None] < lo) | (det_area[:, None] > hi)  # (N, A)
+    ignored |= ~has_match & outside[:, None, :]
+    return MatchFlags(tp=has_match & ~ignored, fp=~has_match & ~ignored)
+
+
+def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor, gt_crowd: torch.Tensor,
+            gt_pos: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
+    device = thr.device
+    T, A = thr.numel(), gt_regular.shape[1]
+    if cands.det.numel() == 0:
+        return torch.zeros((0, T, A), dtype=torch.int64, device=device)
+    cand_det, det_local = torch.unique(cands.det, return_inverse=True)
+    # step of each candidate detection = its index among its group's candidate detections
+    grp = det_group[cand_det]
+    new_group = torch.ones_like(grp, dtype=torch.bool)
+    new_group[1:] = grp[1:] != grp[:-1]
+    idx = torch.arange(grp.numel(), device=device)
+    group_first = torch.cummax(torch.where(new_group, idx, torch.zeros_like(idx)), 0).values
+    det_step = idx - group_first
+    # order pairs by (step, detection)
+    pair_step = det_step[det_local]
+    order = torch.argsort(pair_step * cand_det.numel() + det_local, stable=True)
+    p_det, p_gt, p_iou = det_local[order], cands.gt[order], cands.iou[order]
+    new_det = torch.ones_like(p_det, dtype=torch.bool)
+    new_det[1:] = p_det[1:] != p_det[:-1]
+    p_run = torch.cumsum(new_det.to(torch.int64), 0) - 1  # running detection counter over the ordered pairs
+    n_steps = int(det_step.max()) + 1
+    step_bounds = torch.searchsorted(pair_step[order], torch.arange(n_steps + 1, device=device)).tolist()
+
+    # compact GT index space: only GTs that appear in candidates carry state
+    gt_used, p_gtc = torch.unique(p_gt, return_inverse=True)
+    _, iou_rank = torch.unique(p_iou, return_inverse=True)
+    pos = gt_pos[p_gt]
+    if int(pos.max()) >= (1 << _POS_BITS) or int(iou_rank.max()) >= (1 << _RANK_BITS):
+        raise ValueError("too many ground truths in one group or too many distinct IoUs for the match key")
+    regular = gt_regular[p_gt].to(torch.int64)  # (P, A)
+    key_base = (regular << 62) | ((iou_rank << _POS_BITS) | pos)[:, None]  # (P, A)
+    crowd = gt_crowd[p_gt]
+
+    taken = torch.zeros((gt_used.numel(), T, A), dtype=torch.bool, device=device)
+    matched = torch.full((cand_det.numel(), T, A), -1, dtype=torch.int64, device=device)
+    for s in range(n_steps):
+        a, b = step_bounds[s], step_bounds[s + 1]
+        if a == b:
+            continue
+        dl, gc = p_det[a:b], p_gtc[a:b]
+        ok = (~taken[gc] | crowd[a:b, None, None]) & (p_iou[a:b, None, None] >= thr[None, :, None])
+        key = torch.where(ok, key_base[a:b, None, :].expand(-1, T, -1), torch.full_like(ok, -1, dtype=torch.int64))
+        local = p_run[a:b] - p_run[a]
+        n_local = int(local[-1]) + 1
+        best = torch.full((n_local, T, A), -1, dtype=torch.int64, device=device)
+        best.scatter_reduce_(0, local[:, None, None].expand(-1, T, A), key, "amax")
+        win = ok & (key == best[local])
+        pi, ti, ai = torch.nonzero(win, as_tuple=True)
+        taken[gc[pi], ti, ai] = True
+        matched[dl[pi], ti, ai] = p_gt[a:b][pi]
+    return matched

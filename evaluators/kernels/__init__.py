@@ -1,0 +1,1 @@
+"""Numeric kernels: box IoU, RLE decoding and exact mask intersection."""

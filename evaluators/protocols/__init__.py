@@ -1,0 +1,1 @@
+"""Evaluation protocols: each states its rules (defaults, which stats, how they are named)."""
