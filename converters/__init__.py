@@ -1,0 +1,1 @@
+"""Converters from dataset formats into COCO-style JSON (one module per format)."""

@@ -1,0 +1,26 @@
+"""``dataprep`` command line: one group, one subcommand per pipeline step (thin click layer)."""
+from __future__ import annotations
+
+import click
+
+from evaluators.cli import evaluate_command
+
+from . import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dataprep")
+def cli() -> None:
+    """Dataset preparation and exact, fast evaluation for object detection."""
+
+
+cli.add_command(evaluate_command, name="evaluate")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()
