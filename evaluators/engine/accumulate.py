@@ -21,6 +21,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .matching import Matches
+
 _EPS = float(np.spacing(1))
 
 
@@ -33,32 +35,34 @@ class Accumulated:
     scores: np.ndarray
 
 
-def accumulate(tp: torch.Tensor, fp: torch.Tensor, slot: torch.Tensor, img: torch.Tensor, rank: torch.Tensor,
-               score: torch.Tensor, npig: torch.Tensor, n_slots: int, max_dets: Sequence[int],
-               rec_thrs: Sequence[float], max_elems: int = 1 << 24) -> Accumulated:
-    """Build the arrays from per-detection TP/FP flags (N, T, A) and per-(slot, area) GT counts ``npig``."""
-    device = tp.device
-    N, T, A = tp.shape
-    K, M, R = n_slots, len(max_dets), len(rec_thrs)
-    order = _sort_order(slot, score, img, rank)
+def accumulate(matches: Matches, slot: torch.Tensor, img: torch.Tensor, rank: torch.Tensor, score: torch.Tensor,
+               npig: torch.Tensor, n_slots: int, max_dets: Sequence[int], rec_thrs: Sequence[float]) -> Accumulated:
+    """Build the arrays from sparse matches and per-(slot, area) counts of non-ignored GTs ``npig``."""
+    device = score.device
+    N, T, A = score.numel(), matches.n_thr, matches.n_area
+    C, K, M, R = T * A, n_slots, len(max_dets), len(rec_thrs)
+    order = _sort_order(slot, img, rank, score)
+    pos_of = torch.empty_like(order)
+    pos_of[order] = torch.arange(N, device=device)
     slot_s, rank_s, score_s = slot[order], rank[order], score[order]
-    tp_s = tp[order].reshape(N, T * A)
-    fp_s = fp[order].reshape(N, T * A)
-    seg_first = torch.searchsorted(slot_s, torch.arange(K, device=device))  # first row of each slot
+    out_s = matches.outside[order]  # (N, A)
+    seg_first = torch.searchsorted(slot_s, torch.arange(K + 1, device=device))
+    # matched entries sorted by (column, sorted position)
+    e_pos = pos_of[matches.det]
+    e_order = torch.argsort(matches.col * max(N, 1) + e_pos)
+    e_pos, e_col, e_ign = e_pos[e_order], matches.col[e_order], matches.gt_ignored[e_order]
     thr = torch.tensor(list(rec_thrs), dtype=torch.float64, device=device)
+    npig_cols = npig.to(torch.float64).t().repeat(T, 1)  # (C, K), column c = t * A + a
 
-    precision = torch.full((T * A, K, R, M), -1.0, dtype=torch.float64, device=device)
-    scores = torch.full_like(precision, -1.0)
-    recall = torch.full((T * A, K, M), -1.0, dtype=torch.float64, device=device)
-    cols_per_chunk = max(1, min(T * A, max_elems // max(N, 1)))
-    npig_cols = npig.to(torch.float64).t().repeat(T, 1)  # (T*A, K): column c = t*A + a
+    precision = torch.zeros((C, K, R, M), dtype=torch.float64, device=device)
+    scores = torch.zeros_like(precision)
+    recall = torch.zeros((C, K, M), dtype=torch.float64, device=device)
     for mi, m in enumerate(max_dets):
         inc = rank_s < m
-        for c0 in range(0, T * A, cols_per_chunk):
-            c1 = min(T * A, c0 + cols_per_chunk)
-            p, s, r = _columns(tp_s[:, c0:c1], fp_s[:, c0:c1], inc, slot_s, seg_first, score_s,
-                               npig_cols[c0:c1], thr, K)
-            precision[c0:c1, :, :, mi], scores[c0:c1, :, :, mi], recall[c0:c1, :, mi] = p, s, r
+        keep = inc[e_pos]
+        p, s, r = _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos[keep], e_col[keep], e_ign[keep],
+                               npig_cols, thr, K, A)
+        precision[:, :, :, mi], scores[:, :, :, mi], recall[:, :, mi] = p, s, r
     undefined = (npig_cols == 0)[:, :, None]
     precision.masked_fill_(undefined[..., None], -1.0)
     scores.masked_fill_(undefined[..., None], -1.0)
@@ -70,44 +74,85 @@ def accumulate(tp: torch.Tensor, fp: torch.Tensor, slot: torch.Tensor, img: torc
     return Accumulated(prec.cpu().numpy().copy(), rec.cpu().numpy().copy(), sc.cpu().numpy().copy())
 
 
-def _sort_order(slot: torch.Tensor, score: torch.Tensor, img: torch.Tensor, rank: torch.Tensor) -> torch.Tensor:
-    """Stable lexicographic order by (slot, -score, image, rank) via successive stable sorts."""
-    order = torch.argsort(rank, stable=True)
-    for key in (img, -score, slot):
-        order = order[torch.argsort(key[order], stable=True)]
-    return order
+def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos, e_col, e_ign, npig, thr, K, A):
+    """precision, scores (C, K, R) and recall (C, K) for one maxDets value.
 
-
-def _columns(tp, fp, inc, slot_s, seg_first, score_s, npig, thr, K):
-    """One chunk of (t, a) columns for one maxDets value: returns precision, scores (C,K,R), recall (C,K)."""
-    device = tp.device
-    N, C = tp.shape
-    R = thr.numel()
-    tpc = torch.cumsum((tp & inc[:, None]).to(torch.int64), 0)
-    fpc = torch.cumsum((fp & inc[:, None]).to(torch.int64), 0)
-    zero = torch.zeros((1, C), dtype=torch.int64, device=device)
-    tp_ex, fp_ex = torch.cat([zero, tpc]), torch.cat([zero, fpc])
-    tpc = (tpc - tp_ex[seg_first][slot_s]).to(torch.float64)
-    fpc = (fpc - fp_ex[seg_first][slot_s]).to(torch.float64)
-    seg_end = torch.cat([seg_first[1:], torch.tensor([N], device=device)])
-    total_tp = (tp_ex[seg_end] - tp_ex[seg_first]).to(torch.float64).t()  # (C, K)
-    np_rows = npig.t()[slot_s]  # (N, C)
-    rc = tpc / np_rows
-    pr = tpc / ((fpc + tpc) + _EPS)
-    bucket = torch.searchsorted(thr, rc.contiguous(), right=True)  # 1..R (0 only for rc < thr[0])
-    bucket = torch.where(inc[:, None], bucket, torch.zeros_like(bucket))
-    col = torch.arange(C, device=device)[None, :]
-    flat = (col * K + slot_s[:, None]) * (R + 1) + bucket
+    Between two true positives precision only falls and recall stays, so the sampled precision of every
+    recall threshold is reached at a true positive: only those are scattered. The FP count before a true
+    positive is (included rows) - (ignored rows) - (TP count) in its category segment, where ignored rows
+    are the unmatched ones outside the area range (a dense count per area range) corrected by the sparse
+    matched ones (+1 matched to an ignored GT, -1 matched while outside the range). The score at recall
+    threshold 0 is the score of the segment's first included detection.
+    """
+    device = score_s.device
+    N, C, R = score_s.numel(), npig.shape[0], thr.numel()
+    zero = torch.zeros(1, dtype=torch.int64, device=device)
+    inc_cum = torch.cat([zero, torch.cumsum(inc, 0)])
+    out_cum = torch.cat([zero.expand(A)[:, None], torch.cumsum((out_s & inc[:, None]).t(), 1)], 1)  # (A, N+1)
+    a = e_col % A
+    k = slot_s[e_pos]
+    seg = e_col * K + k
+    w = e_ign.to(torch.int64) - out_s[e_pos, a].to(torch.int64)
+    corr = _segmented_cumsum(w, seg)
+    is_tp = ~e_ign
+    tpc_all = _segmented_cumsum(is_tp.to(torch.int64), seg)
+    tp_idx = torch.nonzero(is_tp).flatten()
+    pos, col, kk, aa, seg_tp = e_pos[tp_idx], e_col[tp_idx], k[tp_idx], a[tp_idx], seg[tp_idx]
+    tpc = tpc_all[tp_idx]
+    start = seg_first[kk]
+    n_inc = inc_cum[pos + 1] - inc_cum[start]
+    n_out = out_cum[aa, pos + 1] - out_cum[aa, start]
+    fpc = (n_inc - n_out - corr[tp_idx] - tpc).to(torch.float64)
+    tpf = tpc.to(torch.float64)
+    rc = tpf / npig[col, kk]
+    pr = tpf / ((fpc + tpf) + _EPS)
+    bucket = torch.searchsorted(thr, rc, right=True)  # how many recall thresholds are reached (>= 1)
+    flat = seg_tp * (R + 1) + bucket
     q = torch.zeros(C * K * (R + 1), dtype=torch.float64, device=device)
-    q.scatter_reduce_(0, flat.reshape(-1), pr.reshape(-1), "amax", include_self=True)
+    q.scatter_reduce_(0, flat, pr, "amax", include_self=True)
     big = torch.iinfo(torch.int64).max
     first = torch.full((C * K * (R + 1),), big, dtype=torch.int64, device=device)
-    rows = torch.arange(N, device=device)[:, None].expand(N, C)
-    first.scatter_reduce_(0, flat.reshape(-1), rows.reshape(-1), "amin", include_self=True)
+    first.scatter_reduce_(0, flat, pos, "amin", include_self=True)
     q = q.view(C, K, R + 1)[:, :, 1:]
-    first = first.view(C, K, R + 1)[:, :, 1:]
+    first = first.view(C, K, R + 1)[:, :, 1:].clone()
+    inc_rows = torch.nonzero(inc).flatten()
+    first_inc = torch.full((K,), big, dtype=torch.int64, device=device)
+    first_inc.scatter_reduce_(0, slot_s[inc_rows], inc_rows, "amin", include_self=True)
+    first[:, :, 0] = first_inc[None, :]
     q = torch.flip(torch.cummax(torch.flip(q, [2]), 2).values, [2])
     first = torch.flip(torch.cummin(torch.flip(first, [2]), 2).values, [2])
     ss = torch.where(first < big, score_s[first.clamp(max=max(N - 1, 0))], torch.zeros_like(q)) if N else torch.zeros_like(q)
-    recall = total_tp / npig
-    return q, ss, recall
+    total_tp = torch.bincount(seg_tp, minlength=C * K).view(C, K).to(torch.float64)
+    return q, ss, total_tp / npig
+
+
+def _segmented_cumsum(x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+    """Inclusive cumulative sum of ``x`` restarting where ``seg`` (sorted) changes."""
+    if x.numel() == 0:
+        return x
+    c = torch.cumsum(x, 0)
+    new = torch.ones_like(seg, dtype=torch.bool)
+    new[1:] = seg[1:] != seg[:-1]
+    idx = torch.arange(x.numel(), device=x.device)
+    first = torch.cummax(torch.where(new, idx, torch.zeros_like(idx)), 0).values
+    return c - c[first] + x[first]
+
+
+def _sort_order(slot: torch.Tensor, img: torch.Tensor, rank: torch.Tensor, score: torch.Tensor) -> torch.Tensor:
+    """Stable order by (slot, -score, image, rank).
+
+    Kept detections arrive ordered by (image, slot, rank) (see ``grouping``), so two stable sorts, by
+    -score and then by slot, give the full order.
+    """
+    return _stable_two_keys(slot, score)
+
+
+def _stable_two_keys(slot: torch.Tensor, score: torch.Tensor) -> torch.Tensor:
+    if slot.device.type == "cpu":
+        s = (-score).numpy()
+        o1 = np.argsort(s, kind="stable")
+        sl = slot.numpy()[o1]
+        sl = sl.astype(np.int16) if sl.size and sl.max() < 32767 else sl
+        return torch.from_numpy(o1[np.argsort(sl, kind="stable")])
+    o1 = torch.argsort(-score, stable=True)
+    return o1[torch.argsort(slot[o1], stable=True)]

@@ -23,16 +23,26 @@ _RANK_BITS = 40
 
 
 @dataclass
-class MatchFlags:
-    """Per kept detection, threshold and area range: counted as TP, as FP (neither = ignored)."""
+class Matches:
+    """Sparse result: one entry per (detection, threshold, area range) that matched a ground truth.
 
-    tp: torch.Tensor  # (N, T, A) bool
-    fp: torch.Tensor  # (N, T, A) bool
+    ``det`` indexes the kept detections, ``col`` is ``t * A + a``, ``gt_ignored`` tells whether the GT is
+    ignored in that area range (crowd or out of range: the detection is then ignored too). ``outside``
+    (N, A) marks detections whose own area is outside each range (ignored when unmatched). A match to a
+    GT whose annotation id is 0 is dropped, as pycocotools reads that id as "unmatched".
+    """
+
+    det: torch.Tensor
+    col: torch.Tensor
+    gt_ignored: torch.Tensor
+    outside: torch.Tensor
+    n_thr: int
+    n_area: int
 
 
 def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torch.Tensor, gt_area: torch.Tensor,
-          gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges) -> MatchFlags:
-    """Run the greedy matching; returns TP/FP flags with pycocotools' ignore rules applied."""
+          gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges) -> Matches:
+    """Run the greedy matching for all groups, thresholds and area ranges."""
     device = det_area.device
     thr = torch.tensor([min(t, 1 - 1e-10) for t in iou_thrs], dtype=torch.float64, device=device)
     lo = torch.tensor([r[0] for r in area_ranges], dtype=torch.float64, device=device)
@@ -41,19 +51,12 @@ def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torc
     gt_regular = ~gt_crowd[:, None] & (gt_area[:, None] >= lo) & (gt_area[:, None] <= hi)  # (G, A)
     matched = _greedy(cands, det_group, gt_regular, gt_crowd, gt_pos, thr)  # (Nc, T, A) gt index or -1
     cand_det = torch.unique(cands.det)  # sorted, matches _greedy's row order
-
-    has_match = torch.zeros((n_det, T, A), dtype=torch.bool, device=device)
-    ignored = torch.zeros((n_det, T, A), dtype=torch.bool, device=device)
-    if cand_det.numel():
-        m = matched.clamp(min=0)
-        ok = matched >= 0
-        a_idx = torch.arange(A, device=device).expand_as(m)
-        # pycocotools stores the GT's id as the match: an id of 0 reads as "unmatched" later
-        has_match[cand_det] = ok & (gt_id[m] != 0)
-        ignored[cand_det] = ok & ~gt_regular[m, a_idx]
+    ci, ti, ai = torch.nonzero(matched >= 0, as_tuple=True)
+    g = matched[ci, ti, ai]
+    real = gt_id[g] != 0
+    ci, ti, ai, g = ci[real], ti[real], ai[real], g[real]
     outside = (det_area[:, None] < lo) | (det_area[:, None] > hi)  # (N, A)
-    ignored |= ~has_match & outside[:, None, :]
-    return MatchFlags(tp=has_match & ~ignored, fp=~has_match & ~ignored)
+    return Matches(det=cand_det[ci], col=ti * A + ai, gt_ignored=~gt_regular[g, ai], outside=outside, n_thr=T, n_area=A)
 
 
 def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor, gt_crowd: torch.Tensor,

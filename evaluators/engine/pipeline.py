@@ -49,14 +49,14 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
     as_t = lambda a, dtype=None: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
     # loadRes: a detection's area is w*h of its box when results carry boxes, else its mask area
     det_area = dt.box_area[groups.dt_row] if dt.box_area is not None else mask_area
-    flags = match(
+    matches = match(
         cands, groups.dt_row.size, as_t(groups.dt_group), as_t(det_area, torch.float64),
         as_t(gt.ann_area[groups.gt_row], torch.float64), as_t(gt.ann_crowd[groups.gt_row]),
         as_t(gt.ann_ids[groups.gt_row]), as_t(groups.gt_pos), params.iou_thrs, params.area_ranges,
     )
     clock.lap("match")
     npig = _npig(gt, groups, params)
-    acc = accumulate(flags.tp, flags.fp, as_t(groups.dt_slot), as_t(groups.dt_img), as_t(groups.dt_rank),
+    acc = accumulate(matches, as_t(groups.dt_slot), as_t(groups.dt_img), as_t(groups.dt_rank),
                      as_t(groups.dt_score, torch.float64), as_t(npig), groups.n_slots, params.max_dets, params.rec_thrs)
     clock.lap("accumulate")
     n_gt = np.bincount(groups.gt_slot[~gt.ann_crowd[groups.gt_row]], minlength=groups.n_slots)
