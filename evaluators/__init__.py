@@ -5,11 +5,12 @@
 >>> print(result.summary())                                              # doctest: +SKIP
 """
 from .api import evaluate
+from .evaluator import Evaluator
 from .errors import DataprepError, InputFileError, ParameterError, RecordError, UnknownIdError
 from .params import EvalParams
 from .result import EvalResult
 
 __all__ = [
-    "evaluate", "EvalParams", "EvalResult",
+    "evaluate", "Evaluator", "EvalParams", "EvalResult",
     "DataprepError", "InputFileError", "RecordError", "UnknownIdError", "ParameterError",
 ]
