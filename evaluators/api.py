@@ -48,6 +48,7 @@ def evaluate(
     cat_ids: Optional[Sequence[int]] = None,
     use_cats: Optional[bool] = None,
     log: Optional[Callable[[str], None]] = None,
+    progress: bool = False,
 ) -> EvalResult:
     """Evaluate detections against a COCO-style ground truth with pycocotools' exact numbers.
 
@@ -60,6 +61,7 @@ def evaluate(
         iou_thrs, max_dets, area_ranges, img_ids, cat_ids, use_cats: pycocotools' ``Params``
             (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``).
         log: optional callable receiving progress lines (the CLI sends them to stderr).
+        progress: show a tqdm bar (stderr) over the matching steps.
 
     Returns:
         :class:`EvalResult` with ``stats``, ``per_class``, ``summary()`` and pycocotools' arrays.
@@ -78,7 +80,7 @@ def evaluate(
     dets = load_predictions(preds, ground)
     if log:
         log(f"predictions: {len(dets)} records")
-    out = run_engine(ground, dets, params, dev, log=log)
+    out = run_engine(ground, dets, params, dev, log=log, progress=progress)
     return _result(ground, params, out, dev)
 
 

@@ -54,7 +54,8 @@ def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max
     log = None if quiet else (lambda msg: click.echo(f"[evaluate] {msg}", err=True))
     try:
         result = evaluate(gt, preds, metric, device=device, iou_thrs=iou_thrs, max_dets=max_dets, img_ids=img_ids,
-                          cat_ids=cat_ids, use_cats=False if class_agnostic else None, log=log)
+                          cat_ids=cat_ids, use_cats=False if class_agnostic else None, log=log,
+                          progress=not quiet and sys.stderr.isatty())
         if output:
             from dataprep.atomic import write_json_atomic
 

@@ -12,9 +12,11 @@ bounded by max_dets, never by the number of images or categories.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import torch
+from tqdm import tqdm
 
 from .pairs import Candidates
 
@@ -41,15 +43,16 @@ class Matches:
 
 
 def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torch.Tensor, gt_area: torch.Tensor,
-          gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges) -> Matches:
-    """Run the greedy matching for all groups, thresholds and area ranges."""
+          gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges,
+          progress: bool = False) -> Matches:
+    """Run the greedy matching for all groups, thresholds and area ranges (tqdm bar over steps if asked)."""
     device = det_area.device
     thr = torch.tensor([min(t, 1 - 1e-10) for t in iou_thrs], dtype=torch.float64, device=device)
     lo = torch.tensor([r[0] for r in area_ranges], dtype=torch.float64, device=device)
     hi = torch.tensor([r[1] for r in area_ranges], dtype=torch.float64, device=device)
     T, A = thr.numel(), lo.numel()
     gt_regular = ~gt_crowd[:, None] & (gt_area[:, None] >= lo) & (gt_area[:, None] <= hi)  # (G, A)
-    matched = _greedy(cands, det_group, gt_regular, gt_crowd, gt_pos, thr)  # (Nc, T, A) gt index or -1
+    matched = _greedy(cands, det_group, gt_regular, gt_crowd, gt_pos, thr, progress)  # (Nc, T, A) gt index or -1
     cand_det = torch.unique(cands.det)  # sorted, matches _greedy's row order
     ci, ti, ai = torch.nonzero(matched >= 0, as_tuple=True)
     g = matched[ci, ti, ai]
@@ -60,7 +63,7 @@ def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torc
 
 
 def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor, gt_crowd: torch.Tensor,
-            gt_pos: torch.Tensor, thr: torch.Tensor) -> torch.Tensor:
+            gt_pos: torch.Tensor, thr: torch.Tensor, progress: bool = False) -> torch.Tensor:
     device = thr.device
     T, A = thr.numel(), gt_regular.shape[1]
     if cands.det.numel() == 0:
@@ -95,7 +98,7 @@ def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor
 
     taken = torch.zeros((gt_used.numel(), T, A), dtype=torch.bool, device=device)
     matched = torch.full((cand_det.numel(), T, A), -1, dtype=torch.int64, device=device)
-    for s in range(n_steps):
+    for s in tqdm(range(n_steps), desc="matching", unit="step", disable=not progress, leave=False, file=sys.stderr):
         a, b = step_bounds[s], step_bounds[s + 1]
         if a == b:
             continue

@@ -33,7 +33,8 @@ class EngineOutput:
     timings: Dict[str, float] = field(default_factory=dict)
 
 
-def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: torch.device, log=None) -> EngineOutput:
+def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: torch.device, log=None,
+               progress: bool = False) -> EngineOutput:
     """Evaluate ``dt`` against ``gt`` under ``params`` on ``device``."""
     timings: Dict[str, float] = {}
     clock = _Clock(timings, log)
@@ -53,6 +54,7 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
         cands, groups.dt_row.size, as_t(groups.dt_group), as_t(det_area, torch.float64),
         as_t(gt.ann_area[groups.gt_row], torch.float64), as_t(gt.ann_crowd[groups.gt_row]),
         as_t(gt.ann_ids[groups.gt_row]), as_t(groups.gt_pos), params.iou_thrs, params.area_ranges,
+        progress=progress,
     )
     clock.lap("match")
     npig = _npig(gt, groups, params)
