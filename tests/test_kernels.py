@@ -4,7 +4,7 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from evaluators.kernels.box_iou import box_iou_pairs
+from evaluators.kernels.box_iou import Boxes, box_iou_pairs
 from evaluators.kernels.mask_iou import RunTable, mask_iou_pairs
 from evaluators.kernels.rle import counts_from_lists, decode_compressed, masks_to_runs, pixel_boxes
 
@@ -65,14 +65,16 @@ def test_box_iou_bit_identical_to_pycocotools(seed):
     crowd = rng.random(30) < 0.3
     ref = mask_utils.iou(d.tolist(), g.tolist(), crowd.astype(np.uint8).tolist())
     di, gi = np.meshgrid(np.arange(40), np.arange(30), indexing="ij")
-    ours = box_iou_pairs(torch.as_tensor(d[di.ravel()]), torch.as_tensor(g[gi.ravel()]),
+    ours = box_iou_pairs(Boxes.from_xywh(torch.as_tensor(d)), Boxes.from_xywh(torch.as_tensor(g)),
+                         torch.as_tensor(di.ravel()), torch.as_tensor(gi.ravel()),
                          torch.as_tensor(crowd[gi.ravel()])).numpy().reshape(40, 30)
     assert np.array_equal(ours, ref)
 
 
 def test_box_iou_exactly_half():
-    iou = box_iou_pairs(torch.tensor([[0.0, 0.0, 10.0, 5.0]], dtype=torch.float64),
-                        torch.tensor([[0.0, 0.0, 10.0, 10.0]], dtype=torch.float64), torch.tensor([False]))
+    one = torch.tensor([0])
+    iou = box_iou_pairs(Boxes.from_xywh(torch.tensor([[0.0, 0.0, 10.0, 5.0]])),
+                        Boxes.from_xywh(torch.tensor([[0.0, 0.0, 10.0, 10.0]])), one, one, torch.tensor([False]))
     assert iou.item() == 0.5
 
 

@@ -47,10 +47,7 @@ def accumulate(matches: Matches, slot: torch.Tensor, img: torch.Tensor, rank: to
     slot_s, rank_s, score_s = slot[order], rank[order], score[order]
     out_s = matches.outside[order]  # (N, A)
     seg_first = torch.searchsorted(slot_s, torch.arange(K + 1, device=device))
-    # matched entries sorted by (column, sorted position)
-    e_pos = pos_of[matches.det]
-    e_order = torch.argsort(matches.col * max(N, 1) + e_pos)
-    e_pos, e_col, e_ign = e_pos[e_order], matches.col[e_order], matches.gt_ignored[e_order]
+    entries = _Entries.build(matches, pos_of, slot_s, out_s, N, K, A)
     thr = torch.tensor(list(rec_thrs), dtype=torch.float64, device=device)
     npig_cols = npig.to(torch.float64).t().repeat(T, 1)  # (C, K), column c = t * A + a
 
@@ -58,10 +55,7 @@ def accumulate(matches: Matches, slot: torch.Tensor, img: torch.Tensor, rank: to
     scores = torch.zeros_like(precision)
     recall = torch.zeros((C, K, M), dtype=torch.float64, device=device)
     for mi, m in enumerate(max_dets):
-        inc = rank_s < m
-        keep = inc[e_pos]
-        p, s, r = _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos[keep], e_col[keep], e_ign[keep],
-                               npig_cols, thr, K, A)
+        p, s, r = _one_max_det(rank_s < m, out_s, slot_s, score_s, seg_first, entries, npig_cols, thr, K, A)
         precision[:, :, :, mi], scores[:, :, :, mi], recall[:, :, mi] = p, s, r
     undefined = (npig_cols == 0)[:, :, None]
     precision.masked_fill_(undefined[..., None], -1.0)
@@ -74,7 +68,43 @@ def accumulate(matches: Matches, slot: torch.Tensor, img: torch.Tensor, rank: to
     return Accumulated(prec.cpu().numpy().copy(), rec.cpu().numpy().copy(), sc.cpu().numpy().copy())
 
 
-def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos, e_col, e_ign, npig, thr, K, A):
+class _Entries:
+    """Matched (detection, column) entries sorted by (column, sorted position), with their segments.
+
+    ``seg`` = column * K + slot; ``w`` is the entry's correction to the ignored-row count (+1 matched to an
+    ignored GT, -1 matched while outside the area range); ``seg_start`` the first entry of each one's segment.
+    """
+
+    def __init__(self, pos, col, ign, seg, a, w, seg_start):
+        self.pos, self.col, self.ign, self.seg, self.a, self.w, self.seg_start = pos, col, ign, seg, a, w, seg_start
+
+    @classmethod
+    def build(cls, matches: Matches, pos_of, slot_s, out_s, N: int, K: int, A: int) -> "_Entries":
+        pos = pos_of[matches.det]
+        key = matches.col * max(N, 1) + pos
+        if key.device.type == "cpu":
+            order = torch.from_numpy(np.argsort(key.numpy(), kind="stable"))
+        else:
+            order = torch.argsort(key)
+        pos, col, ign = pos[order], matches.col[order], matches.gt_ignored[order]
+        a = col % A
+        seg = col * K + slot_s[pos]
+        w = ign.to(torch.int64) - out_s[pos, a].to(torch.int64)
+        new = torch.ones_like(seg, dtype=torch.bool)
+        new[1:] = seg[1:] != seg[:-1]
+        idx = torch.arange(seg.numel(), device=seg.device)
+        seg_start = torch.cummax(torch.where(new, idx, torch.zeros_like(idx)), 0).values
+        return cls(pos, col, ign, seg, a, w, seg_start)
+
+    def segmented_cumsum(self, x: torch.Tensor) -> torch.Tensor:
+        """Inclusive cumulative sum of ``x`` within each entry's segment."""
+        if x.numel() == 0:
+            return x
+        c = torch.cumsum(x, 0)
+        return c - c[self.seg_start] + x[self.seg_start]
+
+
+def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e: _Entries, npig, thr, K, A):
     """precision, scores (C, K, R) and recall (C, K) for one maxDets value.
 
     Between two true positives precision only falls and recall stays, so the sampled precision of every
@@ -89,15 +119,13 @@ def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos, e_col, e_ign, np
     zero = torch.zeros(1, dtype=torch.int64, device=device)
     inc_cum = torch.cat([zero, torch.cumsum(inc, 0)])
     out_cum = torch.cat([zero.expand(A)[:, None], torch.cumsum((out_s & inc[:, None]).t(), 1)], 1)  # (A, N+1)
-    a = e_col % A
-    k = slot_s[e_pos]
-    seg = e_col * K + k
-    w = e_ign.to(torch.int64) - out_s[e_pos, a].to(torch.int64)
-    corr = _segmented_cumsum(w, seg)
-    is_tp = ~e_ign
-    tpc_all = _segmented_cumsum(is_tp.to(torch.int64), seg)
+    keep = inc[e.pos]
+    corr = e.segmented_cumsum(torch.where(keep, e.w, 0))
+    is_tp = keep & ~e.ign
+    tpc_all = e.segmented_cumsum(is_tp.to(torch.int64))
     tp_idx = torch.nonzero(is_tp).flatten()
-    pos, col, kk, aa, seg_tp = e_pos[tp_idx], e_col[tp_idx], k[tp_idx], a[tp_idx], seg[tp_idx]
+    pos, aa, seg_tp = e.pos[tp_idx], e.a[tp_idx], e.seg[tp_idx]
+    col, kk = seg_tp // K, seg_tp % K
     tpc = tpc_all[tp_idx]
     start = seg_first[kk]
     n_inc = inc_cum[pos + 1] - inc_cum[start]
@@ -124,18 +152,6 @@ def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e_pos, e_col, e_ign, np
     ss = torch.where(first < big, score_s[first.clamp(max=max(N - 1, 0))], torch.zeros_like(q)) if N else torch.zeros_like(q)
     total_tp = torch.bincount(seg_tp, minlength=C * K).view(C, K).to(torch.float64)
     return q, ss, total_tp / npig
-
-
-def _segmented_cumsum(x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
-    """Inclusive cumulative sum of ``x`` restarting where ``seg`` (sorted) changes."""
-    if x.numel() == 0:
-        return x
-    c = torch.cumsum(x, 0)
-    new = torch.ones_like(seg, dtype=torch.bool)
-    new[1:] = seg[1:] != seg[:-1]
-    idx = torch.arange(x.numel(), device=x.device)
-    first = torch.cummax(torch.where(new, idx, torch.zeros_like(idx)), 0).values
-    return c - c[first] + x[first]
 
 
 def _sort_order(slot: torch.Tensor, img: torch.Tensor, rank: torch.Tensor, score: torch.Tensor) -> torch.Tensor:

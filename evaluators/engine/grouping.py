@@ -71,7 +71,10 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams) -> Groups
     gt_pos = np.arange(g_order.size) - group_gt_start[gt_group]
 
     score = dt.score[d_keep]
-    d_order = np.lexsort((d_keep, d_cat, -score, d_group))
+    n_cat_keys = max(int(cat_ids.size), 1)
+    # stable by -score (file order breaks ties), then stable by (group, category): two sorts, not four
+    by_score = np.argsort(-score, kind="stable")
+    d_order = by_score[np.argsort((d_group * n_cat_keys + d_cat)[by_score], kind="stable")]
     dt_group = d_group[d_order]
     first = np.zeros(keys.size, np.int64)
     counts = np.bincount(dt_group, minlength=keys.size)

@@ -92,25 +92,28 @@ def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor
     pos = gt_pos[p_gt]
     if int(pos.max()) >= (1 << _POS_BITS) or int(iou_rank.max()) >= (1 << _RANK_BITS):
         raise ValueError("too many ground truths in one group or too many distinct IoUs for the match key")
+    TA = T * A
     regular = gt_regular[p_gt].to(torch.int64)  # (P, A)
-    key_base = (regular << 62) | ((iou_rank << _POS_BITS) | pos)[:, None]  # (P, A)
-    crowd = gt_crowd[p_gt]
+    key_full = ((regular << 62) | ((iou_rank << _POS_BITS) | pos)[:, None]).repeat(1, T)  # (P, T*A), col t*A+a
+    iou_ok = p_iou[:, None] >= thr.repeat_interleave(A)[None, :]  # (P, T*A)
+    crowd = gt_crowd[p_gt][:, None]
 
-    taken = torch.zeros((gt_used.numel(), T, A), dtype=torch.bool, device=device)
-    matched = torch.full((cand_det.numel(), T, A), -1, dtype=torch.int64, device=device)
+    taken = torch.zeros(gt_used.numel() * TA, dtype=torch.bool, device=device)
+    matched = torch.full((cand_det.numel() * TA,), -1, dtype=torch.int64, device=device)
+    minus_one = torch.tensor(-1, dtype=torch.int64, device=device)
     for s in tqdm(range(n_steps), desc="matching", unit="step", disable=not progress, leave=False, file=sys.stderr):
         a, b = step_bounds[s], step_bounds[s + 1]
         if a == b:
             continue
         dl, gc = p_det[a:b], p_gtc[a:b]
-        ok = (~taken[gc] | crowd[a:b, None, None]) & (p_iou[a:b, None, None] >= thr[None, :, None])
-        key = torch.where(ok, key_base[a:b, None, :].expand(-1, T, -1), torch.full_like(ok, -1, dtype=torch.int64))
+        ok = (~taken.view(-1, TA).index_select(0, gc) | crowd[a:b]) & iou_ok[a:b]
+        key = torch.where(ok, key_full[a:b], minus_one)
         local = p_run[a:b] - p_run[a]
-        n_local = int(local[-1]) + 1
-        best = torch.full((n_local, T, A), -1, dtype=torch.int64, device=device)
-        best.scatter_reduce_(0, local[:, None, None].expand(-1, T, A), key, "amax")
-        win = ok & (key == best[local])
-        pi, ti, ai = torch.nonzero(win, as_tuple=True)
-        taken[gc[pi], ti, ai] = True
-        matched[dl[pi], ti, ai] = p_gt[a:b][pi]
+        best = torch.full((int(local[-1]) + 1, TA), -1, dtype=torch.int64, device=device)
+        best.scatter_reduce_(0, local[:, None].expand(-1, TA), key, "amax")
+        win = torch.nonzero((ok & (key == best.index_select(0, local))).view(-1)).flatten()
+        pi, col = win // TA, win % TA
+        taken[gc[pi] * TA + col] = True
+        matched[dl[pi] * TA + col] = p_gt[a:b][pi]
+    matched = matched.view(-1, T, A)
     return matched

@@ -48,12 +48,12 @@ def candidate_pairs(groups: Groups, iou_fn: IouFn, t_min: float, device: torch.d
 
 def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, device: torch.device) -> IouFn:
     """IoU function over kept-detection and evaluated-GT indices for box evaluation."""
-    from ..kernels.box_iou import box_iou_pairs
+    from ..kernels.box_iou import Boxes, box_iou_pairs
 
-    d = torch.as_tensor(dt_boxes, dtype=torch.float64, device=device)
-    g = torch.as_tensor(gt_boxes, dtype=torch.float64, device=device)
+    d = Boxes.from_xywh(torch.as_tensor(dt_boxes, dtype=torch.float64, device=device))
+    g = Boxes.from_xywh(torch.as_tensor(gt_boxes, dtype=torch.float64, device=device))
     c = torch.as_tensor(gt_crowd, dtype=torch.bool, device=device)
-    return lambda det, gt: box_iou_pairs(d[det], g[gt], c[gt])
+    return lambda det, gt: box_iou_pairs(d, g, det, gt, c[gt])
 
 
 def mask_iou_fn(table, n_dt: int, boxes: torch.Tensor, gt_crowd: np.ndarray, t_min: float, device: torch.device) -> IouFn:

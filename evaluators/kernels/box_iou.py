@@ -2,25 +2,43 @@
 
 pycocotools (``maskApi.c: bbIou``) computes, for xywh boxes::
 
-    w = min(dx + dw, gx + gw) - max(dx, gx);  if w <= 0: 0
-    h = min(dy + dh, gy + gh) - max(dy, gy);  if h <= 0: 0
+    w = min(dw + dx, gw + gx) - max(dx, gx);  if w <= 0: 0
+    h = min(dh + dy, gh + gy) - max(dy, gy);  if h <= 0: 0
     i = w * h;  u = crowd ? dw * dh : (dw * dh + gw * gh) - i;  iou = i / u
 
-Every step here is the same IEEE operation on the same operands, so the results are bit-identical.
+Every step here is the same IEEE operation on the same operands, so the results are bit-identical. The
+per-box terms (right edge, bottom edge, area) are computed once per box, then gathered per pair.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 
 
-def box_iou_pairs(dt: torch.Tensor, gt: torch.Tensor, crowd: torch.Tensor) -> torch.Tensor:
-    """IoU of ``dt[i]`` with ``gt[i]`` (both (P, 4) xywh float64); ``crowd[i]`` uses the detection area as union."""
-    dx, dy, dw, dh = dt.unbind(1)
-    gx, gy, gw, gh = gt.unbind(1)
-    w = torch.minimum(dw + dx, gw + gx) - torch.maximum(dx, gx)
-    h = torch.minimum(dh + dy, gh + gy) - torch.maximum(dy, gy)
+@dataclass
+class Boxes:
+    """xywh boxes split into the per-box terms bbIou uses, as contiguous float64 columns."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    right: torch.Tensor  # w + x
+    bottom: torch.Tensor  # h + y
+    area: torch.Tensor  # w * h
+
+    @classmethod
+    def from_xywh(cls, xywh: torch.Tensor) -> "Boxes":
+        """Split an (N, 4) float64 xywh tensor."""
+        x, y, w, h = (c.contiguous() for c in xywh.to(torch.float64).unbind(1))
+        return cls(x, y, w + x, h + y, w * h)
+
+
+def box_iou_pairs(dt: Boxes, gt: Boxes, di: torch.Tensor, gi: torch.Tensor, crowd: torch.Tensor) -> torch.Tensor:
+    """IoU of ``dt[di[i]]`` with ``gt[gi[i]]``; where ``crowd[i]`` the union is the detection's area."""
+    w = torch.minimum(dt.right[di], gt.right[gi]) - torch.maximum(dt.x[di], gt.x[gi])
+    h = torch.minimum(dt.bottom[di], gt.bottom[gi]) - torch.maximum(dt.y[di], gt.y[gi])
     inter = w * h
-    da = dw * dh
-    union = torch.where(crowd, da, (da + gw * gh) - inter)
+    da = dt.area[di]
+    union = torch.where(crowd, da, (da + gt.area[gi]) - inter)
     iou = inter / union
     return torch.where((w > 0) & (h > 0), iou, torch.zeros_like(iou))
