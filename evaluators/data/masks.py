@@ -6,61 +6,89 @@ own ``size``, which must equal the image's (pycocotools would silently give IoU 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from ..errors import RecordError
-from ..kernels.rle import Counts, concat_counts, counts_from_lists, decode_compressed
+from ..kernels.rle import Counts, decode_compressed
 
 
-def segmentation_counts(records: Sequence[dict], rows: np.ndarray, heights: np.ndarray, widths: np.ndarray,
-                        source: str, *, box_fallback: bool = False) -> Counts:
-    """Counts of ``records[rows[i]]['segmentation']`` rasterised at (heights[i], widths[i]).
+@dataclass
+class MaskCatalog:
+    """Compressed RLE strings of many masks with their areas and boxes (pycocotools' C ``area``/``toBbox``).
+
+    Areas and boxes come cheaply from the strings; full run decoding is left to :meth:`counts`, which the
+    engine calls only for masks that can still reach the IoU threshold.
+    """
+
+    strings: List[bytes]
+    heights: np.ndarray
+    widths: np.ndarray
+    area: np.ndarray  # int64 pixel counts
+    boxes: np.ndarray  # (n, 4) float64 xywh, pycocotools' rleToBbox
+
+    def counts(self, idx: np.ndarray) -> Counts:
+        """Decoded counts of masks ``idx``."""
+        return decode_compressed([self.strings[i] for i in idx.tolist()])
+
+    @staticmethod
+    def concat(a: "MaskCatalog", b: "MaskCatalog") -> "MaskCatalog":
+        """``a``'s masks followed by ``b``'s."""
+        return MaskCatalog(a.strings + b.strings, np.concatenate([a.heights, b.heights]),
+                           np.concatenate([a.widths, b.widths]), np.concatenate([a.area, b.area]),
+                           np.concatenate([a.boxes, b.boxes]))
+
+
+def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.ndarray, widths: np.ndarray,
+                         source: str, *, box_fallback: bool = False) -> MaskCatalog:
+    """Masks of ``records[rows[i]]['segmentation']`` at (heights[i], widths[i]), as a :class:`MaskCatalog`.
 
     With ``box_fallback`` a record without ``segmentation`` uses its box as a 4-corner polygon (``loadRes``).
     """
-    compressed: List[Tuple[int, bytes]] = []
-    uncompressed: List[Tuple[int, List[int]]] = []
+    strings: List[bytes] = [b""] * rows.size
     polygons: Dict[Tuple[int, int], List[Tuple[int, list]]] = {}
     for i, row in enumerate(rows.tolist()):
         rec = records[row]
         seg = rec.get("segmentation") if isinstance(rec, dict) else None
         h, w = int(heights[i]), int(widths[i])
-        if seg is None and box_fallback and "bbox" in rec:
+        if seg is None and box_fallback and isinstance(rec, dict) and "bbox" in rec:
             x, y, bw, bh = rec["bbox"]
             seg = [[x, y, x, y + bh, x + bw, y + bh, x + bw, y]]
-        if isinstance(seg, list):
-            if not seg or not isinstance(seg[0], list) or len(seg[0]) < 4:
-                raise RecordError(source, row, rec, "'segmentation' polygon list is empty or has fewer than 2 points",
-                                  fix="drop the record or give it a polygon of at least 3 points.")
-            polygons.setdefault((h, w), []).append((i, seg))
-        elif isinstance(seg, dict) and "counts" in seg and "size" in seg:
+        if isinstance(seg, dict) and "counts" in seg and "size" in seg:
             if list(seg["size"]) != [h, w]:
                 raise RecordError(source, row, rec, f"mask size {list(seg['size'])} differs from the image's [height, width] [{h}, {w}]",
                                   fix="encode masks at the image's full resolution (pycocotools would score them IoU -1).")
             counts = seg["counts"]
             if isinstance(counts, list):
-                uncompressed.append((i, counts))
-            else:
-                compressed.append((i, counts.encode("ascii") if isinstance(counts, str) else bytes(counts)))
+                counts = mask_utils.frPyObjects(seg, h, w)["counts"]
+            strings[i] = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
+        elif isinstance(seg, list):
+            if not seg or not isinstance(seg[0], list) or len(seg[0]) < 4:
+                raise RecordError(source, row, rec, "'segmentation' polygon list is empty or has fewer than 2 points",
+                                  fix="drop the record or give it a polygon of at least 3 points.")
+            polygons.setdefault((h, w), []).append((i, seg))
         else:
             raise RecordError(source, row, rec, "has no usable 'segmentation' (polygons or an RLE with 'counts' and 'size')",
                               fix="write masks as COCO RLE {size, counts} or polygon lists.")
     for (h, w), items in polygons.items():
-        for i, rle in zip((i for i, _ in items), _rasterise(items, h, w)):
-            compressed.append((i, rle["counts"]))
-    order, parts = [], []
-    if compressed:
-        order += [i for i, _ in compressed]
-        parts.append(decode_compressed([c for _, c in compressed]))
-    if uncompressed:
-        order += [i for i, _ in uncompressed]
-        parts.append(counts_from_lists([c for _, c in uncompressed]))
-    counts = _reorder(concat_counts(parts), np.asarray(order, np.int64), rows.size)
-    _check_totals(counts, records, rows, heights * widths, source)
-    return counts
+        for (i, _), rle in zip(items, _rasterise(items, h, w)):
+            strings[i] = rle["counts"]
+    rles = [{"size": [int(h), int(w)], "counts": s} for h, w, s in zip(heights.tolist(), widths.tolist(), strings)]
+    area = _areas(rles)
+    boxes = np.asarray(mask_utils.toBbox(rles), np.float64).reshape(-1, 4) if rles else np.zeros((0, 4))
+    return MaskCatalog(strings, heights.astype(np.int64), widths.astype(np.int64), area, boxes)
+
+
+def _areas(rles: List[dict]) -> np.ndarray:
+    """pycocotools' C mask areas. Its ``area`` fails on more than 255 masks at a time under numpy 2
+    (a uint8 length), so it is called in blocks of 255."""
+    out = np.zeros(len(rles), np.int64)
+    for i in range(0, len(rles), 255):
+        out[i:i + 255] = mask_utils.area(rles[i:i + 255])
+    return out
 
 
 def _rasterise(items: List[Tuple[int, list]], h: int, w: int) -> List[dict]:
@@ -75,28 +103,3 @@ def _rasterise(items: List[Tuple[int, list]], h: int, w: int) -> List[dict]:
             rles = mask_utils.frPyObjects(seg, h, w)
             out[k] = mask_utils.merge(rles) if isinstance(rles, list) else rles
     return out
-
-
-def _reorder(counts: Counts, order: np.ndarray, n: int) -> Counts:
-    """Put masks listed in ``order`` (their target slots) back into slot order."""
-    if n == 0:
-        return Counts(np.zeros(0, np.int64), np.zeros(1, np.int64))
-    sizes = np.diff(counts.offsets)
-    slot_of = np.empty(n, np.int64)
-    slot_of[order] = np.arange(order.size)
-    new_sizes = sizes[slot_of]
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(new_sizes, out=offsets[1:])
-    take = np.repeat(counts.offsets[:-1][slot_of] - offsets[:-1], new_sizes) + np.arange(offsets[-1])
-    return Counts(counts.values[take], offsets)
-
-
-def _check_totals(counts: Counts, records: Sequence[dict], rows: np.ndarray, pixels: np.ndarray, source: str) -> None:
-    csum = np.concatenate(([0], np.cumsum(counts.values)))
-    totals = csum[counts.offsets[1:]] - csum[counts.offsets[:-1]]
-    bad = np.flatnonzero(totals != pixels)
-    if bad.size:
-        i = int(bad[0])
-        raise RecordError(source, int(rows[i]), records[int(rows[i])],
-                          f"RLE counts add up to {int(totals[i])} pixels, not height*width = {int(pixels[i])}",
-                          fix="re-encode the mask with pycocotools.mask.encode on an array of the image's size.")

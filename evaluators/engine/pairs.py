@@ -56,31 +56,40 @@ def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray,
     return lambda det, gt: box_iou_pairs(d, g, det, gt, c[gt])
 
 
-def mask_iou_fn(table, n_dt: int, boxes: torch.Tensor, gt_crowd: np.ndarray, t_min: float, device: torch.device) -> IouFn:
-    """IoU function for masks; detections are masks ``0..n_dt-1`` of ``table``, GTs follow.
+def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_min: float,
+                    device: torch.device) -> "tuple[Candidates, np.ndarray]":
+    """Candidate pairs for masks; detections are masks ``0..n_dt-1`` of ``catalog``, GTs follow.
 
-    Pairs whose IoU cannot reach ``t_min`` (by areas and pixel boxes) are answered 0 without counting
-    pixels: i <= min(area_d, area_g, box overlap) and u >= max(area_d, area_g) (u = area_d for crowd), and
-    rounding is monotonic, so the bound computed in float64 is never below the exact IoU.
+    Phase 1 bounds every same-group pair from areas and boxes alone: i <= min(area_d, area_g, box
+    overlap) and u >= max(area_d, area_g) (u = area_d against a crowd region). Rounding is monotonic,
+    so the float64 bound is never below the exact IoU and no candidate is lost. Phase 2 decodes only the
+    masks of the surviving pairs and counts their intersections exactly. Returns the candidates and the
+    decoded counts' totals check input (mask indices decoded).
     """
-    from ..kernels.mask_iou import mask_iou_pairs
+    from ..kernels.mask_iou import RunTable, mask_iou_pairs
+    from ..kernels.rle import masks_to_runs
 
-    c = torch.as_tensor(gt_crowd, dtype=torch.bool, device=device)
+    area = torch.as_tensor(catalog.area, dtype=torch.int64, device=device)
+    box = torch.as_tensor(catalog.boxes, dtype=torch.float64, device=device)
+    x0, y0 = box[:, 0], box[:, 1]
+    x1, y1 = box[:, 0] + box[:, 2], box[:, 1] + box[:, 3]
+    crowd_t = torch.as_tensor(gt_crowd, dtype=torch.bool, device=device)
 
-    def fn(det: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    def bound(det: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
         g = gt + n_dt
-        crowd = c[gt]
-        da, ga = table.area[det], table.area[g]
-        bd, bg = boxes[det], boxes[g]
-        ow = (torch.minimum(bd[:, 2], bg[:, 2]) - torch.maximum(bd[:, 0], bg[:, 0]) + 1).clamp(min=0)
-        oh = (torch.minimum(bd[:, 3], bg[:, 3]) - torch.maximum(bd[:, 1], bg[:, 1]) + 1).clamp(min=0)
-        num = torch.minimum(torch.minimum(da, ga), ow * oh)
-        den = torch.where(crowd, da, torch.maximum(da, ga)).clamp(min=1)
-        bound = num.to(torch.float64) / den.to(torch.float64)
-        out = torch.zeros(det.numel(), dtype=torch.float64, device=det.device)
-        live = torch.nonzero(bound >= t_min).flatten() if t_min > 0 else torch.arange(det.numel(), device=det.device)
-        if live.numel():
-            out[live] = mask_iou_pairs(table, det[live], g[live], crowd[live])
-        return out
+        ow = (torch.minimum(x1[det], x1[g]) - torch.maximum(x0[det], x0[g])).clamp(min=0)
+        oh = (torch.minimum(y1[det], y1[g]) - torch.maximum(y0[det], y0[g])).clamp(min=0)
+        da, ga = area[det], area[g]
+        num = torch.minimum(torch.minimum(da, ga).to(torch.float64), ow * oh)
+        den = torch.where(crowd_t[gt], da, torch.maximum(da, ga)).clamp(min=1).to(torch.float64)
+        return num / den
 
-    return fn
+    live = candidate_pairs(groups, bound, t_min, device)
+    masks = torch.unique(torch.cat([live.det, live.gt + n_dt])).cpu().numpy()
+    runs = masks_to_runs(catalog.counts(masks))
+    table = RunTable(runs.start, runs.length, runs.prefix, runs.offsets, runs.area, device)
+    local = torch.full((len(catalog.strings),), -1, dtype=torch.int64, device=device)
+    local[torch.as_tensor(masks, device=device)] = torch.arange(masks.size, device=device)
+    iou = mask_iou_pairs(table, local[live.det], local[live.gt + n_dt], crowd_t[live.gt]) if live.det.numel() else live.iou
+    keep = iou >= t_min
+    return Candidates(live.det[keep], live.gt[keep], iou[keep]), (masks, runs.total)

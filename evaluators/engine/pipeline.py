@@ -10,16 +10,14 @@ import numpy as np
 import torch
 
 from ..data.ground_truth import GroundTruth
-from ..data.masks import segmentation_counts
+from ..data.masks import MaskCatalog, segmentation_catalog
 from ..data.predictions import Predictions
 from ..errors import RecordError
-from ..kernels.mask_iou import RunTable
-from ..kernels.rle import concat_counts, masks_to_runs, pixel_boxes
 from ..params import EvalParams
 from .accumulate import Accumulated, accumulate
 from .grouping import Groups, build_groups
 from .matching import match
-from .pairs import box_iou_fn, candidate_pairs, lowest_threshold, mask_iou_fn
+from .pairs import box_iou_fn, candidate_pairs, lowest_threshold, mask_candidates
 
 
 @dataclass
@@ -42,10 +40,14 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
     clock.lap("group")
     t_min = lowest_threshold(params.iou_thrs)
     if params.iou_type == "segm":
-        iou_fn, mask_area = _mask_iou(gt, dt, groups, t_min, device)
+        catalog = _mask_catalog(gt, dt, groups)
+        cands, (decoded, totals) = mask_candidates(groups, catalog, groups.dt_row.size, gt.ann_crowd[groups.gt_row],
+                                                   t_min, device)
+        _check_totals(gt, dt, groups, catalog, decoded, totals)
+        mask_area = catalog.area[: groups.dt_row.size].astype(np.float64)
     else:
-        iou_fn, mask_area = _box_iou(gt, dt, groups, device), None
-    cands = candidate_pairs(groups, iou_fn, t_min, device)
+        cands = candidate_pairs(groups, _box_iou(gt, dt, groups, device), t_min, device)
+        mask_area = None
     clock.lap("iou")
     as_t = lambda a, dtype=None: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
     # loadRes: a detection's area is w*h of its box when results carry boxes, else its mask area
@@ -90,28 +92,33 @@ def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, device: torch.dev
     return box_iou_fn(dt.bbox[groups.dt_row], boxes, gt.ann_crowd[groups.gt_row], device)
 
 
-def _masks(gt: GroundTruth, dt: Predictions, groups: Groups):
-    """Counts of the kept detections' masks followed by the evaluated GTs' masks."""
+def _mask_catalog(gt: GroundTruth, dt: Predictions, groups: Groups) -> MaskCatalog:
+    """Masks of the kept detections followed by those of the evaluated GTs."""
     if len(dt) and "segmentation" not in dt.records[0] and dt.bbox is None:
         raise RecordError(dt.source, 0, dt.records[0], "segm evaluation needs 'segmentation' masks")
-    d_rows_img = gt.image_rows(dt.img[groups.dt_row])
-    g_rows_img = gt.image_rows(gt.ann_img[groups.gt_row])
-    d_counts = segmentation_counts(dt.records, groups.dt_row, gt.img_heights[d_rows_img], gt.img_widths[d_rows_img],
-                                   dt.source, box_fallback=True)
-    g_counts = segmentation_counts(gt.annotations, groups.gt_row, gt.img_heights[g_rows_img], gt.img_widths[g_rows_img],
-                                   f"{gt.source} 'annotations'")
-    heights = np.concatenate([gt.img_heights[d_rows_img], gt.img_heights[g_rows_img]])
-    return concat_counts([d_counts, g_counts]), heights
+    d_img = gt.image_rows(dt.img[groups.dt_row])
+    g_img = gt.image_rows(gt.ann_img[groups.gt_row])
+    d = segmentation_catalog(dt.records, groups.dt_row, gt.img_heights[d_img], gt.img_widths[d_img], dt.source,
+                             box_fallback=True)
+    g = segmentation_catalog(gt.annotations, groups.gt_row, gt.img_heights[g_img], gt.img_widths[g_img],
+                             f"{gt.source} 'annotations'")
+    return MaskCatalog.concat(d, g)
 
 
-def _mask_iou(gt: GroundTruth, dt: Predictions, groups: Groups, t_min: float, device: torch.device):
-    counts, heights = _masks(gt, dt, groups)
-    runs = masks_to_runs(counts)
-    x0, y0, x1, y1 = pixel_boxes(runs, np.maximum(heights, 1))
-    table = RunTable(runs.start, runs.length, runs.prefix, runs.offsets, runs.area, device)
-    boxes = torch.as_tensor(np.stack([x0, y0, x1, y1], 1), dtype=torch.int64, device=device)
-    fn = mask_iou_fn(table, groups.dt_row.size, boxes, gt.ann_crowd[groups.gt_row], t_min, device)
-    return fn, runs.area[: groups.dt_row.size].astype(np.float64)
+def _check_totals(gt: GroundTruth, dt: Predictions, groups: Groups, catalog: MaskCatalog, decoded: np.ndarray,
+                  totals: np.ndarray) -> None:
+    """Decoded masks must cover exactly height*width pixels (a corrupt RLE would silently shift pixels)."""
+    pixels = catalog.heights[decoded] * catalog.widths[decoded]
+    bad = np.flatnonzero(totals != pixels)
+    if bad.size:
+        i = int(decoded[bad[0]])
+        n_dt = groups.dt_row.size
+        source, rows, records = ((dt.source, groups.dt_row, dt.records) if i < n_dt else
+                                 (f"{gt.source} 'annotations'", groups.gt_row, gt.annotations))
+        row = int(rows[i if i < n_dt else i - n_dt])
+        raise RecordError(source, row, records[row], f"RLE counts add up to {int(totals[bad[0]])} pixels, not "
+                          f"height*width = {int(pixels[bad[0]])}",
+                          fix="re-encode the mask with pycocotools.mask.encode on an array of the image's size.")
 
 
 class _Clock:
