@@ -31,6 +31,7 @@ class EvalParams:
     """Everything that decides the numbers. Build it with :meth:`create`, which validates and fills defaults.
 
     ``img_ids`` / ``cat_ids`` of ``None`` mean all of the ground truth's (sorted, as pycocotools).
+    With ``use_cats=False`` the order of ``cat_ids`` is kept, as pycocotools keeps it.
     """
 
     metric: str = "bbox"
@@ -81,13 +82,25 @@ class EvalParams:
             area_labels=labels,
             use_cats=bool(use_cats),
             img_ids=None if img_ids is None else tuple(sorted(set(int(i) for i in img_ids))),
-            cat_ids=None if cat_ids is None else tuple(sorted(set(int(c) for c in cat_ids))),
+            cat_ids=None if cat_ids is None else _cat_ids(cat_ids, bool(use_cats)),
         )
 
     @property
     def iou_type(self) -> str:
         """pycocotools' iouType: proposals are boxes."""
         return "segm" if self.metric == "segm" else "bbox"
+
+
+def _cat_ids(cat_ids: Sequence[int], use_cats: bool) -> Tuple[int, ...]:
+    """pycocotools sorts and de-duplicates catIds only with useCats=1; class-agnostic evaluation pools each
+    image's records category by category in the given order (which decides ties), so keep that order."""
+    ids = [int(c) for c in cat_ids]
+    if use_cats:
+        return tuple(sorted(set(ids)))
+    if len(set(ids)) != len(ids):
+        raise ParameterError(f"Expected `cat_ids` without repeats for class-agnostic evaluation but got {list(cat_ids)!r} "
+                             "(pycocotools would count those categories' records twice).")
+    return tuple(ids)
 
 
 def _area_ranges(area_ranges: Optional[AreaRanges]) -> Tuple[Tuple[str, ...], Tuple[Tuple[float, float], ...]]:

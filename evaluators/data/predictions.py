@@ -64,6 +64,9 @@ def load_predictions(preds: PredsLike, gt: GroundTruth, *, check_categories: boo
     elif "segmentation" not in first:
         raise RecordError(source, 0, first, "has neither 'bbox' nor 'segmentation'",
                           fix="write COCO results: {image_id, category_id, bbox, score} (+ segmentation for masks).")
+    if isinstance(preds, np.ndarray) and bbox is not None and preds.size:
+        # loadNumpyAnnotations keeps the array's scalars: w * h is computed in the array's dtype (float32 too)
+        box_area = (preds[:, 3] * preds[:, 4]).astype(np.float64)
     _check_ids(img, gt.img_ids, source, "image",
                fix="evaluate against the annotation file the predictions were made for, or drop those predictions.")
     if check_categories:

@@ -71,12 +71,15 @@ def accumulate(matches: Matches, slot: torch.Tensor, img: torch.Tensor, rank: to
 class _Entries:
     """Matched (detection, column) entries sorted by (column, sorted position), with their segments.
 
-    ``seg`` = column * K + slot; ``w`` is the entry's correction to the ignored-row count (+1 matched to an
-    ignored GT, -1 matched while outside the area range); ``seg_start`` the first entry of each one's segment.
+    ``seg`` = column * K + slot; ``w`` is the entry's correction to the ignored-row count relative to an
+    unmatched detection (which is ignored exactly when outside the area range): +1 matched to an ignored
+    GT, -1 matched while outside the range; for a match to annotation id 0 (read as unmatched, but still
+    ignored with an ignored GT) +1 when the GT is ignored and the detection inside the range.
+    ``tp`` marks true positives; ``seg_start`` is the first entry of each entry's segment.
     """
 
-    def __init__(self, pos, col, ign, seg, a, w, seg_start):
-        self.pos, self.col, self.ign, self.seg, self.a, self.w, self.seg_start = pos, col, ign, seg, a, w, seg_start
+    def __init__(self, pos, col, tp, seg, a, w, seg_start):
+        self.pos, self.col, self.tp, self.seg, self.a, self.w, self.seg_start = pos, col, tp, seg, a, w, seg_start
 
     @classmethod
     def build(cls, matches: Matches, pos_of, slot_s, out_s, N: int, K: int, A: int) -> "_Entries":
@@ -86,15 +89,16 @@ class _Entries:
             order = torch.from_numpy(np.argsort(key.numpy(), kind="stable"))
         else:
             order = torch.argsort(key)
-        pos, col, ign = pos[order], matches.col[order], matches.gt_ignored[order]
+        pos, col, ign, zero = pos[order], matches.col[order], matches.gt_ignored[order], matches.gt_zero_id[order]
         a = col % A
         seg = col * K + slot_s[pos]
-        w = ign.to(torch.int64) - out_s[pos, a].to(torch.int64)
+        out = out_s[pos, a]
+        w = torch.where(zero, (ign & ~out).to(torch.int64), ign.to(torch.int64) - out.to(torch.int64))
         new = torch.ones_like(seg, dtype=torch.bool)
         new[1:] = seg[1:] != seg[:-1]
         idx = torch.arange(seg.numel(), device=seg.device)
         seg_start = torch.cummax(torch.where(new, idx, torch.zeros_like(idx)), 0).values
-        return cls(pos, col, ign, seg, a, w, seg_start)
+        return cls(pos, col, ~ign & ~zero, seg, a, w, seg_start)
 
     def segmented_cumsum(self, x: torch.Tensor) -> torch.Tensor:
         """Inclusive cumulative sum of ``x`` within each entry's segment."""
@@ -121,7 +125,7 @@ def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e: _Entries, npig, thr,
     out_cum = torch.cat([zero.expand(A)[:, None], torch.cumsum((out_s & inc[:, None]).t(), 1)], 1)  # (A, N+1)
     keep = inc[e.pos]
     corr = e.segmented_cumsum(torch.where(keep, e.w, 0))
-    is_tp = keep & ~e.ign
+    is_tp = keep & e.tp
     tpc_all = e.segmented_cumsum(is_tp.to(torch.int64))
     tp_idx = torch.nonzero(is_tp).flatten()
     pos, aa, seg_tp = e.pos[tp_idx], e.a[tp_idx], e.seg[tp_idx]

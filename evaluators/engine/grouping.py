@@ -49,15 +49,17 @@ class Groups:
 def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams) -> Groups:
     """Filter to the evaluated images and categories, then order and cut as pycocotools does."""
     img_ids = np.unique(gt.img_ids if params.img_ids is None else np.asarray(params.img_ids, np.int64))
-    cat_ids = np.unique(gt.cat_ids if params.cat_ids is None else np.asarray(params.cat_ids, np.int64))
+    # category order: sorted, except for class-agnostic evaluation with explicit cat_ids (kept as given)
+    cat_ids = np.unique(gt.cat_ids) if params.cat_ids is None else np.asarray(params.cat_ids, np.int64)
+    cat_sorter = np.argsort(cat_ids, kind="stable")
     n_slots = cat_ids.size if params.use_cats else 1
 
     g_keep = np.flatnonzero(np.isin(gt.ann_img, img_ids) & np.isin(gt.ann_cat, cat_ids))
     d_keep = np.flatnonzero(np.isin(dt.img, img_ids) & np.isin(dt.cat, cat_ids))
     g_img = np.searchsorted(img_ids, gt.ann_img[g_keep])
-    g_cat = np.searchsorted(cat_ids, gt.ann_cat[g_keep])
+    g_cat = cat_sorter[np.searchsorted(cat_ids, gt.ann_cat[g_keep], sorter=cat_sorter)]
     d_img = np.searchsorted(img_ids, dt.img[d_keep])
-    d_cat = np.searchsorted(cat_ids, dt.cat[d_keep])
+    d_cat = cat_sorter[np.searchsorted(cat_ids, dt.cat[d_keep], sorter=cat_sorter)]
     g_key = g_img * n_slots + (g_cat if params.use_cats else 0)
     d_key = d_img * n_slots + (d_cat if params.use_cats else 0)
     keys, inverse = np.unique(np.concatenate([g_key, d_key]), return_inverse=True)
@@ -71,10 +73,10 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams) -> Groups
     gt_pos = np.arange(g_order.size) - group_gt_start[gt_group]
 
     score = dt.score[d_keep]
-    n_cat_keys = max(int(cat_ids.size), 1)
-    # stable by -score (file order breaks ties), then stable by (group, category): two sorts, not four
-    by_score = np.argsort(-score, kind="stable")
-    d_order = by_score[np.argsort((d_group * n_cat_keys + d_cat)[by_score], kind="stable")]
+    # successive stable sorts: (category when class-agnostic), then -score, then group; file order breaks ties
+    pre = np.arange(score.size) if params.use_cats else np.argsort(d_cat, kind="stable")
+    by_score = pre[np.argsort(-score[pre], kind="stable")]
+    d_order = by_score[np.argsort(d_group[by_score], kind="stable")]
     dt_group = d_group[d_order]
     first = np.zeros(keys.size, np.int64)
     counts = np.bincount(dt_group, minlength=keys.size)

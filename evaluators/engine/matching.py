@@ -30,13 +30,15 @@ class Matches:
 
     ``det`` indexes the kept detections, ``col`` is ``t * A + a``, ``gt_ignored`` tells whether the GT is
     ignored in that area range (crowd or out of range: the detection is then ignored too). ``outside``
-    (N, A) marks detections whose own area is outside each range (ignored when unmatched). A match to a
-    GT whose annotation id is 0 is dropped, as pycocotools reads that id as "unmatched".
+    (N, A) marks detections whose own area is outside each range (ignored when unmatched).
+    ``gt_zero_id``: pycocotools stores the GT's annotation id as the match, so a match to id 0 reads as
+    "unmatched" (never a TP; ignored if the GT is ignored or the detection is outside the range).
     """
 
     det: torch.Tensor
     col: torch.Tensor
     gt_ignored: torch.Tensor
+    gt_zero_id: torch.Tensor
     outside: torch.Tensor
     n_thr: int
     n_area: int
@@ -56,10 +58,9 @@ def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torc
     cand_det = torch.unique(cands.det)  # sorted, matches _greedy's row order
     ci, ti, ai = torch.nonzero(matched >= 0, as_tuple=True)
     g = matched[ci, ti, ai]
-    real = gt_id[g] != 0
-    ci, ti, ai, g = ci[real], ti[real], ai[real], g[real]
     outside = (det_area[:, None] < lo) | (det_area[:, None] > hi)  # (N, A)
-    return Matches(det=cand_det[ci], col=ti * A + ai, gt_ignored=~gt_regular[g, ai], outside=outside, n_thr=T, n_area=A)
+    return Matches(det=cand_det[ci], col=ti * A + ai, gt_ignored=~gt_regular[g, ai], gt_zero_id=gt_id[g] == 0,
+                   outside=outside, n_thr=T, n_area=A)
 
 
 def _greedy(cands: Candidates, det_group: torch.Tensor, gt_regular: torch.Tensor, gt_crowd: torch.Tensor,

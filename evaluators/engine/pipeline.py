@@ -64,8 +64,9 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
                      as_t(groups.dt_score, torch.float64), as_t(npig), groups.n_slots, params.max_dets, params.rec_thrs)
     clock.lap("accumulate")
     n_gt = np.bincount(groups.gt_slot[~gt.ann_crowd[groups.gt_row]], minlength=groups.n_slots)
-    d_slot = np.searchsorted(groups.cat_ids, dt.cat[np.isin(dt.cat, groups.cat_ids) & np.isin(dt.img, groups.img_ids)])
-    n_dt = np.bincount(d_slot if params.use_cats else np.zeros_like(d_slot), minlength=groups.n_slots)
+    evaluated = np.isin(dt.cat, groups.cat_ids) & np.isin(dt.img, groups.img_ids)
+    d_slot = np.searchsorted(groups.cat_ids, dt.cat[evaluated]) if params.use_cats else np.zeros(int(evaluated.sum()), np.int64)
+    n_dt = np.bincount(d_slot, minlength=groups.n_slots)
     return EngineOutput(acc, groups, n_gt, n_dt, timings)
 
 
