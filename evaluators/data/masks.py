@@ -30,6 +30,11 @@ class MaskCatalog:
     area: np.ndarray  # int64 pixel counts
     boxes: np.ndarray  # (n, 4) float64 xywh, pycocotools' rleToBbox
 
+    @property
+    def string_lengths(self) -> np.ndarray:
+        """Length of each mask's RLE string (a proxy for its decoding cost)."""
+        return np.fromiter((len(s) for s in self.strings), dtype=np.int64, count=len(self.strings))
+
     def counts(self, idx: np.ndarray) -> Counts:
         """Decoded counts of masks ``idx``."""
         return decode_compressed([self.strings[i] for i in idx.tolist()])

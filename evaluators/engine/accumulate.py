@@ -100,6 +100,18 @@ class _Entries:
         seg_start = torch.cummax(torch.where(new, idx, torch.zeros_like(idx)), 0).values
         return cls(pos, col, ~ign & ~zero, seg, a, w, seg_start)
 
+    def subset(self, keep: torch.Tensor) -> "_Entries":
+        """The entries where ``keep`` (order kept, segment starts recomputed)."""
+        if bool(keep.all()):
+            return self
+        idx = torch.nonzero(keep).flatten()
+        seg = self.seg[idx]
+        new = torch.ones_like(seg, dtype=torch.bool)
+        new[1:] = seg[1:] != seg[:-1]
+        i = torch.arange(seg.numel(), device=seg.device)
+        start = torch.cummax(torch.where(new, i, torch.zeros_like(i)), 0).values
+        return _Entries(self.pos[idx], self.col[idx], self.tp[idx], seg, self.a[idx], self.w[idx], start)
+
     def segmented_cumsum(self, x: torch.Tensor) -> torch.Tensor:
         """Inclusive cumulative sum of ``x`` within each entry's segment."""
         if x.numel() == 0:
@@ -123,11 +135,10 @@ def _one_max_det(inc, out_s, slot_s, score_s, seg_first, e: _Entries, npig, thr,
     zero = torch.zeros(1, dtype=torch.int64, device=device)
     inc_cum = torch.cat([zero, torch.cumsum(inc, 0)])
     out_cum = torch.cat([zero.expand(A)[:, None], torch.cumsum((out_s & inc[:, None]).t(), 1)], 1)  # (A, N+1)
-    keep = inc[e.pos]
-    corr = e.segmented_cumsum(torch.where(keep, e.w, 0))
-    is_tp = keep & e.tp
-    tpc_all = e.segmented_cumsum(is_tp.to(torch.int64))
-    tp_idx = torch.nonzero(is_tp).flatten()
+    e = e.subset(inc[e.pos])
+    corr = e.segmented_cumsum(e.w)
+    tpc_all = e.segmented_cumsum(e.tp.to(torch.int64))
+    tp_idx = torch.nonzero(e.tp).flatten()
     pos, aa, seg_tp = e.pos[tp_idx], e.a[tp_idx], e.seg[tp_idx]
     col, kk = seg_tp // K, seg_tp % K
     tpc = tpc_all[tp_idx]

@@ -57,14 +57,14 @@ def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray,
 
 
 def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_min: float,
-                    device: torch.device) -> "tuple[Candidates, np.ndarray]":
+                    device: torch.device, max_chars: int = 1 << 25) -> "tuple[Candidates, tuple]":
     """Candidate pairs for masks; detections are masks ``0..n_dt-1`` of ``catalog``, GTs follow.
 
     Phase 1 bounds every same-group pair from areas and boxes alone: i <= min(area_d, area_g, box
     overlap) and u >= max(area_d, area_g) (u = area_d against a crowd region). Rounding is monotonic,
     so the float64 bound is never below the exact IoU and no candidate is lost. Phase 2 decodes only the
-    masks of the surviving pairs and counts their intersections exactly. Returns the candidates and the
-    decoded counts' totals check input (mask indices decoded).
+    masks of the surviving pairs, a bounded chunk at a time, and counts their intersections exactly.
+    Returns the candidates and (decoded mask indices, their pixel totals) for the RLE sanity check.
     """
     from ..kernels.mask_iou import RunTable, mask_iou_pairs
     from ..kernels.rle import masks_to_runs
@@ -85,11 +85,34 @@ def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_
         return num / den
 
     live = candidate_pairs(groups, bound, t_min, device)
-    masks = torch.unique(torch.cat([live.det, live.gt + n_dt])).cpu().numpy()
-    runs = masks_to_runs(catalog.counts(masks))
-    table = RunTable(runs.start, runs.length, runs.prefix, runs.offsets, runs.area, device)
-    local = torch.full((len(catalog.strings),), -1, dtype=torch.int64, device=device)
-    local[torch.as_tensor(masks, device=device)] = torch.arange(masks.size, device=device)
-    iou = mask_iou_pairs(table, local[live.det], local[live.gt + n_dt], crowd_t[live.gt]) if live.det.numel() else live.iou
+    ious, decoded, totals = [], [], []
+    for lo, hi in _chunks_by_chars(live, catalog, n_dt, max_chars):
+        det, gt = live.det[lo:hi], live.gt[lo:hi]
+        masks = torch.unique(torch.cat([det, gt + n_dt])).cpu().numpy()
+        runs = masks_to_runs(catalog.counts(masks))
+        table = RunTable(runs.start, runs.length, runs.prefix, runs.offsets, runs.area, device)
+        local = torch.full((len(catalog.strings),), -1, dtype=torch.int64, device=device)
+        local[torch.as_tensor(masks, device=device)] = torch.arange(masks.size, device=device)
+        ious.append(mask_iou_pairs(table, local[det], local[gt + n_dt], crowd_t[gt]))
+        decoded.append(masks)
+        totals.append(runs.total)
+    iou = torch.cat(ious) if ious else live.iou
     keep = iou >= t_min
-    return Candidates(live.det[keep], live.gt[keep], iou[keep]), (masks, runs.total)
+    checked = (np.concatenate(decoded), np.concatenate(totals)) if decoded else (np.zeros(0, np.int64),) * 2
+    return Candidates(live.det[keep], live.gt[keep], iou[keep]), checked
+
+
+def _chunks_by_chars(live: Candidates, catalog, n_dt: int, max_chars: int):
+    """Split the live pairs into ranges whose masks' RLE strings total about ``max_chars`` characters, so
+    decoded runs stay bounded in memory (a GT shared by two ranges is decoded twice)."""
+    n = live.det.numel()
+    if n == 0:
+        return
+    lengths = torch.as_tensor(catalog.string_lengths, dtype=torch.int64, device=live.det.device)
+    cost = torch.cumsum(lengths[live.det] + lengths[live.gt + n_dt], 0).cpu().numpy()
+    lo = 0
+    while lo < n:
+        base = cost[lo - 1] if lo else 0
+        hi = min(max(int(np.searchsorted(cost, base + max_chars, side="right")), lo + 1), n)
+        yield lo, hi
+        lo = hi
