@@ -44,9 +44,11 @@ def _ints(ctx, param, value: Optional[str]) -> Optional[List[int]]:
 @click.option("--img-ids", callback=_ints, help="Evaluate only these image ids.")
 @click.option("--cat-ids", callback=_ints, help="Evaluate only these category ids.")
 @click.option("--class-agnostic", is_flag=True, help="Ignore categories (pycocotools useCats=0).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="CPU threads for the torch kernels.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max_dets, img_ids, cat_ids,
-                     class_agnostic, quiet) -> None:
+                     class_agnostic, workers, quiet) -> None:
     """Evaluate detections in PREDS (COCO results JSON) against --gt with pycocotools' exact numbers."""
     from .api import evaluate
 
@@ -55,7 +57,7 @@ def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max
     try:
         result = evaluate(gt, preds, metric, device=device, iou_thrs=iou_thrs, max_dets=max_dets, img_ids=img_ids,
                           cat_ids=cat_ids, use_cats=False if class_agnostic else None, log=log,
-                          progress=not quiet and sys.stderr.isatty())
+                          progress=not quiet and sys.stderr.isatty(), workers=workers)
         if output:
             from dataprep.atomic import write_json_atomic
 
