@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import torch
 
 from .data.ground_truth import GroundTruth, load_ground_truth
-from .data.jsonio import PathLike
+from .data.jsonio import PathLike, gc_paused
 from .data.predictions import PredsLike, load_predictions
 from .engine.pipeline import run_engine
 from .engine.summarize import summarize
@@ -63,9 +63,7 @@ def evaluate(
             (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``).
         log: optional callable receiving progress lines (the CLI sends them to stderr).
         progress: show a tqdm bar (stderr) over the matching steps.
-        workers: CPU threads for the torch kernels (default 1: the engine's operations are mostly
-            medium-sized and memory-bound, where extra threads cost more than they give; try 2+ on
-            large proposal sets).
+        workers: CPU threads for the torch kernels (default: torch's, i.e. the cores it is given).
 
     Returns:
         :class:`EvalResult` with ``stats``, ``per_class``, ``summary()`` and pycocotools' arrays.
@@ -80,16 +78,18 @@ def evaluate(
     dev = resolve_device(device)
     if workers is not None and workers < 1:
         raise ParameterError(f"Expected `workers` to be a positive integer but got {workers!r}.")
-    ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
-    if log:
-        log(f"ground truth: {ground.img_ids.size} images, {ground.ann_ids.size} annotations, {ground.cat_ids.size} categories")
-    dets = load_predictions(preds, ground)
+    with gc_paused():
+        ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
+        if log:
+            log(f"ground truth: {ground.img_ids.size} images, {ground.ann_ids.size} annotations, {ground.cat_ids.size} categories")
+        dets = load_predictions(preds, ground)
     if log:
         log(f"predictions: {len(dets)} records")
     threads = torch.get_num_threads()
-    torch.set_num_threads(workers or 1)
+    torch.set_num_threads(workers or threads)
     try:
-        out = run_engine(ground, dets, params, dev, log=log, progress=progress)
+        with gc_paused():
+            out = run_engine(ground, dets, params, dev, log=log, progress=progress)
     finally:
         torch.set_num_threads(threads)
     return _result(ground, params, out, dev)

@@ -1,6 +1,8 @@
 """Fast, careful JSON loading: orjson when it can, the standard library to explain what is wrong."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 from pathlib import Path
@@ -32,7 +34,8 @@ def load_json(path: PathLike, what: str) -> Any:
     if not data.strip():
         raise InputFileError(path, f"{what} file is empty", fix="write a JSON document into it (an empty list [] for no predictions).")
     try:
-        return orjson.loads(data)
+        with gc_paused():
+            return orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
     try:
@@ -46,3 +49,20 @@ def load_json(path: PathLike, what: str) -> Any:
             f"{what} file is not valid JSON ({msg} at line {line}, column {col}; the file may be truncated)",
             fix="regenerate the file, or repair it at that position.",
         ) from None
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while millions of containers are built.
+
+    A results file becomes millions of dicts and lists; each allocation burst triggers a full collection
+    that walks all of them again, which made parsing ~3x slower than the parse itself. Nothing built here
+    holds reference cycles, so nothing is lost by collecting later.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
