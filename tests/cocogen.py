@@ -780,6 +780,13 @@ def _scenarios() -> Dict[str, Case]:
     S["agnostic_equal_iou_across_categories"] = mk(
         [_gt(0, 1, 1, [0, 0, 20, 20]), _gt(5, 1, 2, [0, 0, 20, 20])],
         [_dt(1, 1, [0, 0, 20, 20], 0.9)])
+    # class-agnostic: the higher-scored detection (other category) must take the GT
+    S["agnostic_score_order_across_categories"] = mk(
+        [_gt(1, 1, 1, [0, 0, 10, 10])],
+        [_dt(1, 1, [0, 0, 10, 10], 0.5), _dt(1, 2, [0, 0, 10, 10], 0.9), _dt(1, 1, [50, 50, 10, 10], 0.7)])
+    S["crowd_gt_id_zero"] = mk(
+        [_gt(1, 1, 1, [0, 0, 10, 10]), _gt(0, 1, 1, [50, 50, 40, 40], crowd=1)],
+        [_dt(1, 1, [60, 60, 10, 10], 0.9), _dt(1, 1, [0, 0, 10, 10], 0.8)])
     S["gt_id_zero"] = mk([_gt(0, 1, 1, [10, 10, 30, 30]), _gt(5, 2, 1, [10, 10, 30, 30])],
                          [_dt(1, 1, [10, 10, 30, 30], 0.9), _dt(2, 1, [10, 10, 30, 30], 0.8)])
     S["crowd_multi_match"] = mk(

@@ -269,13 +269,17 @@ def tiny_bbox_case(draw):
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 @given(case=tiny_bbox_case(), metric=st.sampled_from(["bbox", "proposal"]),
-       max_dets=st.sampled_from([None, [1, 2, 3]]))
-def test_hypothesis_tiny_cases(case, metric, max_dets):
+       max_dets=st.sampled_from([None, [1, 2, 3]]), use_cats=st.sampled_from([None, False]),
+       iou_thrs=st.sampled_from([None, [0.0, 0.5], [0.5, 0.75, 1.0]]))
+def test_hypothesis_tiny_cases(case, metric, max_dets, use_cats, iou_thrs):
     gt, preds = case
-    if metric == "proposal" and max_dets is not None:
-        max_dets = [1, 2, 300]
-    check(gt, preds, metric, f"hypothesis tiny {metric} max_dets={max_dets}\n  gt={gt}\n  preds={preds}",
-          max_dets=max_dets)
+    if metric == "proposal":
+        use_cats = None
+        if max_dets is not None:
+            max_dets = [1, 2, 300]
+    ctx = (f"hypothesis tiny {metric} max_dets={max_dets} use_cats={use_cats} iou_thrs={iou_thrs}"
+           f"\n  gt={gt}\n  preds={preds}")
+    check(gt, preds, metric, ctx, max_dets=max_dets, use_cats=use_cats, iou_thrs=iou_thrs)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
