@@ -144,3 +144,10 @@ def test_inputs_are_not_mutated():
     gt0, dets0 = copy.deepcopy(gt), copy.deepcopy(dets)
     evaluate(gt, dets, metric="segm", device="cpu")
     assert gt == gt0 and dets == dets0
+
+
+def test_polygon_that_pycocotools_cannot_rasterise():
+    gt = _gt()
+    gt["annotations"][1]["segmentation"] = [[5, 5, 25, 5], [5, 5, 25, 5, 25, 25]]
+    with pytest.raises(RecordError, match=r"'annotations', record #1 .*cannot rasterise.*Fix: give every polygon"):
+        evaluate(gt, _dets(), metric="segm", device="cpu")

@@ -79,7 +79,14 @@ def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.
             raise RecordError(source, row, rec, "has no usable 'segmentation' (polygons or an RLE with 'counts' and 'size')",
                               fix="write masks as COCO RLE {size, counts} or polygon lists.")
     for (h, w), items in polygons.items():
-        for (i, _), rle in zip(items, _rasterise(items, h, w)):
+        try:
+            rasterised = _rasterise(items, h, w)
+        except (TypeError, ValueError) as exc:  # pycocotools itself raises here (e.g. a 4-number first polygon)
+            bad = _first_unrasterisable(items, h, w)
+            row = int(rows[bad])
+            raise RecordError(source, row, records[row], f"pycocotools cannot rasterise this 'segmentation' ({exc})",
+                              fix="give every polygon at least 3 points (6 numbers) as flat [x1, y1, x2, y2, ...] lists.") from None
+        for (i, _), rle in zip(items, rasterised):
             strings[i] = rle["counts"]
     rles = [{"size": [int(h), int(w)], "counts": s} for h, w, s in zip(heights.tolist(), widths.tolist(), strings)]
     area = _areas(rles)
@@ -94,6 +101,15 @@ def _areas(rles: List[dict]) -> np.ndarray:
     for i in range(0, len(rles), 255):
         out[i:i + 255] = mask_utils.area(rles[i:i + 255])
     return out
+
+
+def _first_unrasterisable(items: List[Tuple[int, list]], h: int, w: int) -> int:
+    for i, seg in items:
+        try:
+            _rasterise([(i, seg)], h, w)
+        except (TypeError, ValueError):
+            return i
+    return items[0][0]
 
 
 def _rasterise(items: List[Tuple[int, list]], h: int, w: int) -> List[dict]:
