@@ -7,7 +7,7 @@ own ``size``, which must equal the image's (pycocotools would silently give IoU 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -18,13 +18,13 @@ from ..kernels.rle import Counts, decode_compressed
 
 @dataclass
 class MaskCatalog:
-    """Compressed RLE strings of many masks with their areas and boxes (pycocotools' C ``area``/``toBbox``).
+    """Compressed RLEs of many masks with their areas and boxes (pycocotools' C ``area``/``toBbox``).
 
     Areas and boxes come cheaply from the strings; full run decoding is left to :meth:`counts`, which the
     engine calls only for masks that can still reach the IoU threshold.
     """
 
-    strings: List[bytes]
+    strings: List[Union[str, bytes]]
     heights: np.ndarray
     widths: np.ndarray
     area: np.ndarray  # int64 pixel counts
@@ -37,7 +37,7 @@ class MaskCatalog:
 
     def counts(self, idx: np.ndarray) -> Counts:
         """Decoded counts of masks ``idx``."""
-        return decode_compressed([self.strings[i] for i in idx.tolist()])
+        return decode_compressed([_as_bytes(self.strings[i]) for i in idx.tolist()])
 
     @staticmethod
     def concat(a: "MaskCatalog", b: "MaskCatalog") -> "MaskCatalog":
@@ -53,7 +53,33 @@ def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.
 
     With ``box_fallback`` a record without ``segmentation`` uses its box as a 4-corner polygon (``loadRes``).
     """
-    strings: List[bytes] = [b""] * rows.size
+    rles = _compressed_fast_path(records, rows, heights, widths)
+    if rles is None:
+        rles = _rles_general(records, rows, heights, widths, source, box_fallback)
+    area = _areas(rles)
+    boxes = np.asarray(mask_utils.toBbox(rles), np.float64).reshape(-1, 4) if rles else np.zeros((0, 4))
+    return MaskCatalog([r["counts"] for r in rles], heights.astype(np.int64), widths.astype(np.int64), area, boxes)
+
+
+def _compressed_fast_path(records, rows, heights, widths) -> Optional[List[dict]]:
+    """The common case, checked in bulk: every mask a compressed RLE of the image's size. Else None."""
+    try:
+        segs = [records[r]["segmentation"] for r in rows.tolist()]
+        if not segs:
+            return segs
+        sizes = np.array([s["size"] for s in segs], dtype=np.int64)
+        if sizes.shape != (len(segs), 2) or not (np.array_equal(sizes[:, 0], heights) and np.array_equal(sizes[:, 1], widths)):
+            return None
+        if not all(type(s["counts"]) is str or type(s["counts"]) is bytes for s in segs):
+            return None
+        return segs
+    except (KeyError, TypeError, IndexError, ValueError):
+        return None
+
+
+def _rles_general(records, rows, heights, widths, source: str, box_fallback: bool) -> List[dict]:
+    """Every mask form pycocotools' annToRLE accepts, one record at a time, with precise errors."""
+    rles: List[dict] = [None] * rows.size  # type: ignore[list-item]
     polygons: Dict[Tuple[int, int], List[Tuple[int, list]]] = {}
     for i, row in enumerate(rows.tolist()):
         rec = records[row]
@@ -66,10 +92,7 @@ def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.
             if list(seg["size"]) != [h, w]:
                 raise RecordError(source, row, rec, f"mask size {list(seg['size'])} differs from the image's [height, width] [{h}, {w}]",
                                   fix="encode masks at the image's full resolution (pycocotools would score them IoU -1).")
-            counts = seg["counts"]
-            if isinstance(counts, list):
-                counts = mask_utils.frPyObjects(seg, h, w)["counts"]
-            strings[i] = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
+            rles[i] = mask_utils.frPyObjects(seg, h, w) if isinstance(seg["counts"], list) else seg
         elif isinstance(seg, list):
             if not seg or not isinstance(seg[0], list) or len(seg[0]) < 4:
                 raise RecordError(source, row, rec, "'segmentation' polygon list is empty or has fewer than 2 points",
@@ -87,11 +110,12 @@ def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.
             raise RecordError(source, row, records[row], f"pycocotools cannot rasterise this 'segmentation' ({exc})",
                               fix="give every polygon at least 3 points (6 numbers) as flat [x1, y1, x2, y2, ...] lists.") from None
         for (i, _), rle in zip(items, rasterised):
-            strings[i] = rle["counts"]
-    rles = [{"size": [int(h), int(w)], "counts": s} for h, w, s in zip(heights.tolist(), widths.tolist(), strings)]
-    area = _areas(rles)
-    boxes = np.asarray(mask_utils.toBbox(rles), np.float64).reshape(-1, 4) if rles else np.zeros((0, 4))
-    return MaskCatalog(strings, heights.astype(np.int64), widths.astype(np.int64), area, boxes)
+            rles[i] = rle
+    return rles
+
+
+def _as_bytes(s: Union[str, bytes]) -> bytes:
+    return s.encode("ascii") if isinstance(s, str) else bytes(s)
 
 
 def _areas(rles: List[dict]) -> np.ndarray:

@@ -57,7 +57,7 @@ def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray,
 
 
 def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_min: float,
-                    device: torch.device, max_chars: int = 1 << 25) -> "tuple[Candidates, tuple]":
+                    device: torch.device, max_chars: int = 1 << 22) -> "tuple[Candidates, tuple]":
     """Candidate pairs for masks; detections are masks ``0..n_dt-1`` of ``catalog``, GTs follow.
 
     Phase 1 bounds every same-group pair from areas and boxes alone: i <= min(area_d, area_g, box

@@ -50,19 +50,17 @@ def decode_compressed(strings: Sequence[bytes]) -> Counts:
 
 
 def _undo_delta(x: np.ndarray, m: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """counts[m] = x[m] + counts[m-2] for m > 2, per mask: two segmented cumulative sums (odd, even)."""
+    """counts[m] = x[m] + counts[m-2] for m > 2, per mask: cumulative sums along the odd and the even
+    positions (index 0 excluded), each restarted at the mask's first token."""
+    odd = (m & 1).astype(bool)
     out = x.copy()
-    for parity in (0, 1):
-        sel = np.flatnonzero((m % 2 == parity) & (m >= 1))
-        if sel.size == 0:
-            continue
-        v = x[sel]
+    for chain in (odd, ~odd & (m >= 2)):
+        v = np.where(chain, x, 0)
         c = np.cumsum(v)
-        first = np.ones(sel.size, bool)
-        first[1:] = owner[sel[1:]] != owner[sel[:-1]]
-        start_idx = np.flatnonzero(first)
-        base = np.repeat(c[start_idx] - v[start_idx], np.diff(np.append(start_idx, sel.size)))
-        out[sel] = c - base
+        # value of the running sum just before each mask's first token
+        first = np.flatnonzero(m == 0)
+        base = np.repeat(c[first] - v[first], np.diff(np.append(first, x.size)))
+        out = np.where(chain, c - base, out)
     return out
 
 
