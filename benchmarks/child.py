@@ -31,51 +31,42 @@ def configure_proposals(params: Any) -> None:
     params.maxDets = list(PROPOSAL_MAX_DETS)
 
 
+def run_cocoeval_api(coco_cls: Any, eval_factory: Callable[..., Any], task: str, gt_path: str, dt_path: str) -> List[float]:
+    """The pycocotools-style sequence every tool here offers: COCO, loadRes, COCOeval, evaluate,
+    accumulate, summarize."""
+    gt = coco_cls(gt_path)
+    dt = gt.loadRes(dt_path)
+    ev = eval_factory(gt, dt, iou_type(task))
+    if task == "proposal":
+        # hotcoco's ev.params list attributes read back as copies, so whole values are assigned
+        configure_proposals(ev.params)
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return [float(x) for x in list(ev.stats)[:12]]
+
+
 def run_pycocotools(task: str, gt_path: str, dt_path: str) -> List[float]:
     """pycocotools' COCO / loadRes / COCOeval."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    gt = COCO(gt_path)
-    dt = gt.loadRes(dt_path)
-    ev = COCOeval(gt, dt, iou_type(task))
-    if task == "proposal":
-        configure_proposals(ev.params)
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(x) for x in ev.stats[:12]]
+    return run_cocoeval_api(COCO, COCOeval, task, gt_path, dt_path)
 
 
 def run_faster_coco_eval(task: str, gt_path: str, dt_path: str) -> List[float]:
     """faster-coco-eval's COCO / loadRes / COCOeval_faster (C++ core), printing its summary."""
     from faster_coco_eval import COCO, COCOeval_faster
 
-    gt = COCO(gt_path)
-    dt = gt.loadRes(dt_path)
-    ev = COCOeval_faster(gt, dt, iou_type(task), print_function=print)
-    if task == "proposal":
-        configure_proposals(ev.params)
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(x) for x in ev.stats[:12]]
+    factory = lambda gt, dt, kind: COCOeval_faster(gt, dt, kind, print_function=print)  # noqa: E731
+    return run_cocoeval_api(COCO, factory, task, gt_path, dt_path)
 
 
 def run_hotcoco(task: str, gt_path: str, dt_path: str) -> List[float]:
     """hotcoco's pycocotools-style COCO / loadRes / COCOeval (Rust core)."""
     import hotcoco
 
-    gt = hotcoco.COCO(gt_path)
-    dt = gt.loadRes(dt_path)
-    ev = hotcoco.COCOeval(gt, dt, iou_type(task))
-    if task == "proposal":
-        # ev.params is live, but its list attributes read back as copies: assign whole values.
-        configure_proposals(ev.params)
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(x) for x in list(ev.stats)[:12]]
+    return run_cocoeval_api(hotcoco.COCO, hotcoco.COCOeval, task, gt_path, dt_path)
 
 
 RUNNERS: Dict[str, Callable[[str, str, str], List[float]]] = {
