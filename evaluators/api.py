@@ -1,7 +1,6 @@
 """``evaluate``: the library entry point."""
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import torch

@@ -6,7 +6,7 @@ from pycocotools import mask as mask_utils
 
 from evaluators.kernels.box_iou import Boxes, box_iou_pairs
 from evaluators.kernels.mask_iou import RunTable, mask_iou_pairs
-from evaluators.kernels.rle import counts_from_lists, decode_compressed, masks_to_runs, pixel_boxes
+from evaluators.kernels.rle import decode_compressed, masks_to_runs
 
 
 def _random_masks(rng, n, h, w):
@@ -44,15 +44,17 @@ def test_decode_compressed_matches_pycocotools(seed):
         assert runs.total[i] == h * w
 
 
-def test_uncompressed_counts_and_boxes():
-    counts = counts_from_lists([[2, 3, 4], [0, 9], [9]])
-    runs = masks_to_runs(counts)
-    assert runs.area.tolist() == [3, 9, 0]
-    x0, y0, x1, y1 = pixel_boxes(runs, np.array([3, 3, 3]))
-    # mask 0: pixels 2..4 of a 3-high column-major image: (x=0,y=2), (x=1,y=0), (x=1,y=1)
-    assert (x0[0], y0[0], x1[0], y1[0]) == (0, 0, 1, 2)
-    assert (x0[1], y0[1], x1[1], y1[1]) == (0, 0, 2, 2)
-    assert x1[2] < x0[2]  # empty mask
+def test_counts_with_negative_deltas_and_empty_masks():
+    # a mask whose later counts are smaller than the ones two places before (negative deltas)
+    m = np.zeros((9, 4), np.uint8)
+    m[0:8, 0] = 1
+    m[3:4, 1] = 1
+    m[0:9, 2] = 1
+    rles = [mask_utils.encode(np.asfortranarray(m)), mask_utils.encode(np.zeros((3, 3), np.uint8, order="F"))]
+    runs = masks_to_runs(decode_compressed([r["counts"] for r in rles]))
+    assert runs.area.tolist() == [int(m.sum()), 0]
+    assert runs.start[: runs.offsets[1]].tolist() == [0, 12, 18]
+    assert runs.length[: runs.offsets[1]].tolist() == [8, 1, 9]
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -35,11 +35,6 @@ class Predictions:
     def __len__(self) -> int:
         return int(self.img.size)
 
-    @property
-    def has_masks(self) -> bool:
-        """Whether the records carry ``segmentation``."""
-        return len(self) > 0 and "segmentation" in self.records[0]
-
 
 def load_predictions(preds: PredsLike, gt: GroundTruth, *, check_categories: bool = True) -> Predictions:
     """Load predictions from a path, a list of dicts or an (N, 7) array and check them against ``gt``."""

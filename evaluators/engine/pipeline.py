@@ -1,7 +1,6 @@
 """The engine end to end: groups -> candidate pairs with IoU -> greedy matching -> accumulated arrays."""
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Dict

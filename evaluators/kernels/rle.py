@@ -9,7 +9,7 @@ undoes both for many masks at once with numpy; :func:`masks_to_runs` turns count
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import Sequence
 
 import numpy as np
 
@@ -64,24 +64,6 @@ def _undo_delta(x: np.ndarray, m: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return out
 
 
-def counts_from_lists(lists: Sequence[Sequence[int]]) -> Counts:
-    """Pack uncompressed RLE count lists into :class:`Counts`."""
-    lengths = np.fromiter((len(c) for c in lists), dtype=np.int64, count=len(lists))
-    offsets = np.zeros(len(lists) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat = np.fromiter((v for c in lists for v in c), dtype=np.int64, count=int(offsets[-1]))
-    return Counts(flat & 0xFFFFFFFF, offsets)
-
-
-def concat_counts(parts: List[Counts]) -> Counts:
-    """Concatenate several :class:`Counts` blocks in order."""
-    values = np.concatenate([p.values for p in parts]) if parts else np.zeros(0, np.int64)
-    sizes = np.concatenate([np.diff(p.offsets) for p in parts]) if parts else np.zeros(0, np.int64)
-    offsets = np.zeros(sizes.size + 1, np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    return Counts(values, offsets)
-
-
 @dataclass
 class Runs:
     """Foreground runs of many masks: mask ``i`` owns runs ``offsets[i]:offsets[i+1]``.
@@ -123,25 +105,3 @@ def _exclusive_cumsum(x: np.ndarray) -> np.ndarray:
     out = np.zeros(x.size + 1, np.int64)
     np.cumsum(x, out=out[1:])
     return out
-
-
-def pixel_boxes(runs: Runs, heights: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Tight pixel bounding boxes (x0, y0, x1, y1 inclusive) of each mask's foreground; empty -> x1 < x0."""
-    n = runs.offsets.size - 1
-    per_mask = np.diff(runs.offsets)
-    owner = np.repeat(np.arange(n), per_mask)
-    keep = runs.length > 0
-    h = heights[owner]
-    s = runs.start
-    e = runs.start + runs.length - 1
-    cs, ce = s // h, e // h
-    spans = cs != ce
-    ys = np.where(spans, 0, s % h)
-    ye = np.where(spans, h - 1, e % h)
-    big = np.iinfo(np.int64).max
-    x0 = np.full(n, big, np.int64); y0 = np.full(n, big, np.int64)
-    x1 = np.full(n, -1, np.int64); y1 = np.full(n, -1, np.int64)
-    o = owner[keep]
-    np.minimum.at(x0, o, cs[keep]); np.maximum.at(x1, o, ce[keep])
-    np.minimum.at(y0, o, ys[keep]); np.maximum.at(y1, o, ye[keep])
-    return x0, y0, x1, y1
