@@ -11,6 +11,7 @@ ignored (``use_cats=False``). Within a group:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -46,16 +47,20 @@ class Groups:
     n_dt_total: int  # evaluated detections before the max_dets cut
 
 
-def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams) -> Groups:
-    """Filter to the evaluated images and categories, then order and cut as pycocotools does."""
+def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: Optional[np.ndarray] = None,
+                 dt_mask: Optional[np.ndarray] = None) -> Groups:
+    """Filter to the evaluated images and categories (and the protocol's masks), order and cut as
+    pycocotools does."""
     img_ids = np.unique(gt.img_ids if params.img_ids is None else np.asarray(params.img_ids, np.int64))
     # category order: sorted, except for class-agnostic evaluation with explicit cat_ids (kept as given)
     cat_ids = np.unique(gt.cat_ids) if params.cat_ids is None else np.asarray(params.cat_ids, np.int64)
     cat_sorter = np.argsort(cat_ids, kind="stable")
     n_slots = cat_ids.size if params.use_cats else 1
 
-    g_keep = np.flatnonzero(np.isin(gt.ann_img, img_ids) & np.isin(gt.ann_cat, cat_ids))
-    d_keep = np.flatnonzero(np.isin(dt.img, img_ids) & np.isin(dt.cat, cat_ids))
+    g_sel = np.isin(gt.ann_img, img_ids) & np.isin(gt.ann_cat, cat_ids)
+    d_sel = np.isin(dt.img, img_ids) & np.isin(dt.cat, cat_ids)
+    g_keep = np.flatnonzero(g_sel if gt_mask is None else g_sel & gt_mask)
+    d_keep = np.flatnonzero(d_sel if dt_mask is None else d_sel & dt_mask)
     g_img = np.searchsorted(img_ids, gt.ann_img[g_keep])
     g_cat = cat_sorter[np.searchsorted(cat_ids, gt.ann_cat[g_keep], sorter=cat_sorter)]
     d_img = np.searchsorted(img_ids, dt.img[d_keep])

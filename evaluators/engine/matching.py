@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from tqdm import tqdm
@@ -46,19 +47,28 @@ class Matches:
 
 def match(cands: Candidates, n_det: int, det_group: torch.Tensor, det_area: torch.Tensor, gt_area: torch.Tensor,
           gt_crowd: torch.Tensor, gt_id: torch.Tensor, gt_pos: torch.Tensor, iou_thrs, area_ranges,
-          progress: bool = False) -> Matches:
-    """Run the greedy matching for all groups, thresholds and area ranges (tqdm bar over steps if asked)."""
+          progress: bool = False, gt_ignore: Optional[torch.Tensor] = None,
+          dt_ignore_unmatched: Optional[torch.Tensor] = None) -> Matches:
+    """Run the greedy matching for all groups, thresholds and area ranges (tqdm bar over steps if asked).
+
+    ``gt_ignore`` defaults to ``gt_crowd`` (pycocotools overwrites ``ignore`` with ``iscrowd``); crowd GTs
+    can be matched again and again. ``dt_ignore_unmatched`` marks detections that are ignored whenever
+    they match nothing (LVIS: categories not exhaustively annotated in the image).
+    """
     device = det_area.device
     thr = torch.tensor([min(t, 1 - 1e-10) for t in iou_thrs], dtype=torch.float64, device=device)
     lo = torch.tensor([r[0] for r in area_ranges], dtype=torch.float64, device=device)
     hi = torch.tensor([r[1] for r in area_ranges], dtype=torch.float64, device=device)
     T, A = thr.numel(), lo.numel()
-    gt_regular = ~gt_crowd[:, None] & (gt_area[:, None] >= lo) & (gt_area[:, None] <= hi)  # (G, A)
+    ignore = gt_crowd if gt_ignore is None else gt_ignore
+    gt_regular = ~ignore[:, None] & (gt_area[:, None] >= lo) & (gt_area[:, None] <= hi)  # (G, A)
     matched = _greedy(cands, det_group, gt_regular, gt_crowd, gt_pos, thr, progress)  # (Nc, T, A) gt index or -1
     cand_det = torch.unique(cands.det)  # sorted, matches _greedy's row order
     ci, ti, ai = torch.nonzero(matched >= 0, as_tuple=True)
     g = matched[ci, ti, ai]
     outside = (det_area[:, None] < lo) | (det_area[:, None] > hi)  # (N, A)
+    if dt_ignore_unmatched is not None:
+        outside |= dt_ignore_unmatched[:, None]
     return Matches(det=cand_det[ci], col=ti * A + ai, gt_ignored=~gt_regular[g, ai], gt_zero_id=gt_id[g] == 0,
                    outside=outside, n_thr=T, n_area=A)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -20,6 +20,22 @@ from .pairs import box_iou_fn, candidate_pairs, lowest_threshold, mask_candidate
 
 
 @dataclass
+class RecordRules:
+    """What a protocol decides about single records; the engine applies it. ``None`` means COCO's rule.
+
+    gt_mask / dt_mask: rows that take part at all. gt_crowd: IoU over the detection's area and
+    re-matchable (COCO: ``iscrowd``). gt_ignore: ignored GT (COCO: ``iscrowd`` too, as pycocotools
+    overwrites ``ignore``). dt_ignore_unmatched: detections ignored whenever they match nothing.
+    """
+
+    gt_mask: Optional[np.ndarray] = None
+    dt_mask: Optional[np.ndarray] = None
+    gt_crowd: Optional[np.ndarray] = None
+    gt_ignore: Optional[np.ndarray] = None
+    dt_ignore_unmatched: Optional[np.ndarray] = None
+
+
+@dataclass
 class EngineOutput:
     """Accumulated arrays plus what the per-class table and the report need."""
 
@@ -31,21 +47,24 @@ class EngineOutput:
 
 
 def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: torch.device, log=None,
-               progress: bool = False) -> EngineOutput:
-    """Evaluate ``dt`` against ``gt`` under ``params`` on ``device``."""
+               progress: bool = False, rules: Optional[RecordRules] = None) -> EngineOutput:
+    """Evaluate ``dt`` against ``gt`` under ``params`` (and a protocol's ``rules``) on ``device``."""
     timings: Dict[str, float] = {}
     clock = _Clock(timings, log)
-    groups = build_groups(gt, dt, params)
+    rules = rules or RecordRules()
+    groups = build_groups(gt, dt, params, rules.gt_mask, rules.dt_mask)
+    crowd_all = gt.ann_crowd if rules.gt_crowd is None else rules.gt_crowd
+    crowd = crowd_all[groups.gt_row]
+    ignore = (crowd_all if rules.gt_ignore is None else rules.gt_ignore)[groups.gt_row]
     clock.lap("group")
     t_min = lowest_threshold(params.iou_thrs)
     if params.iou_type == "segm":
         catalog = _mask_catalog(gt, dt, groups)
-        cands, (decoded, totals) = mask_candidates(groups, catalog, groups.dt_row.size, gt.ann_crowd[groups.gt_row],
-                                                   t_min, device)
+        cands, (decoded, totals) = mask_candidates(groups, catalog, groups.dt_row.size, crowd, t_min, device)
         _check_totals(gt, dt, groups, catalog, decoded, totals)
         mask_area = catalog.area[: groups.dt_row.size].astype(np.float64)
     else:
-        cands = candidate_pairs(groups, _box_iou(gt, dt, groups, device), t_min, device)
+        cands = candidate_pairs(groups, _box_iou(gt, dt, groups, crowd, device), t_min, device)
         mask_area = None
     clock.lap("iou")
     as_t = lambda a, dtype=None: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
@@ -53,34 +72,36 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
     det_area = dt.box_area[groups.dt_row] if dt.box_area is not None else mask_area
     matches = match(
         cands, groups.dt_row.size, as_t(groups.dt_group), as_t(det_area, torch.float64),
-        as_t(gt.ann_area[groups.gt_row], torch.float64), as_t(gt.ann_crowd[groups.gt_row]),
+        as_t(gt.ann_area[groups.gt_row], torch.float64), as_t(crowd),
         as_t(gt.ann_ids[groups.gt_row]), as_t(groups.gt_pos), params.iou_thrs, params.area_ranges,
-        progress=progress,
+        progress=progress, gt_ignore=as_t(ignore),
+        dt_ignore_unmatched=None if rules.dt_ignore_unmatched is None else as_t(rules.dt_ignore_unmatched[groups.dt_row]),
     )
     clock.lap("match")
-    npig = _npig(gt, groups, params)
+    npig = _npig(gt, groups, params, ignore)
     acc = accumulate(matches, as_t(groups.dt_slot), as_t(groups.dt_img), as_t(groups.dt_rank),
                      as_t(groups.dt_score, torch.float64), as_t(npig), groups.n_slots, params.max_dets, params.rec_thrs)
     clock.lap("accumulate")
-    n_gt = np.bincount(groups.gt_slot[~gt.ann_crowd[groups.gt_row]], minlength=groups.n_slots)
+    n_gt = np.bincount(groups.gt_slot[~ignore], minlength=groups.n_slots)
     evaluated = np.isin(dt.cat, groups.cat_ids) & np.isin(dt.img, groups.img_ids)
+    if rules.dt_mask is not None:
+        evaluated &= rules.dt_mask
     d_slot = np.searchsorted(groups.cat_ids, dt.cat[evaluated]) if params.use_cats else np.zeros(int(evaluated.sum()), np.int64)
     n_dt = np.bincount(d_slot, minlength=groups.n_slots)
     return EngineOutput(acc, groups, n_gt, n_dt, timings)
 
 
-def _npig(gt: GroundTruth, groups: Groups, params: EvalParams) -> np.ndarray:
-    """Per (slot, area range): ground truths that are neither crowd nor outside the range."""
+def _npig(gt: GroundTruth, groups: Groups, params: EvalParams, ignore: np.ndarray) -> np.ndarray:
+    """Per (slot, area range): ground truths that are neither ignored nor outside the range."""
     area = gt.ann_area[groups.gt_row]
-    crowd = gt.ann_crowd[groups.gt_row]
     out = np.zeros((groups.n_slots, len(params.area_ranges)), np.int64)
     for a, (lo, hi) in enumerate(params.area_ranges):
-        regular = ~crowd & (area >= lo) & (area <= hi)
+        regular = ~ignore & (area >= lo) & (area <= hi)
         out[:, a] = np.bincount(groups.gt_slot[regular], minlength=groups.n_slots)
     return out
 
 
-def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, device: torch.device):
+def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, crowd: np.ndarray, device: torch.device):
     if dt.bbox is None:
         raise RecordError(dt.source, 0, dt.records[0] if len(dt) else None, "bbox evaluation needs a 'bbox' in every prediction",
                           fix="write boxes [x, y, w, h] with the masks, or evaluate with --metric segm.")
@@ -89,7 +110,7 @@ def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, device: torch.dev
         i = int(groups.gt_row[np.flatnonzero(np.isnan(boxes).any(1))[0]])
         raise RecordError(f"{gt.source} 'annotations'", i, gt.annotations[i], "has no 'bbox'",
                           fix="give every annotation a 'bbox' [x, y, w, h] for box evaluation.")
-    return box_iou_fn(dt.bbox[groups.dt_row], boxes, gt.ann_crowd[groups.gt_row], device)
+    return box_iou_fn(dt.bbox[groups.dt_row], boxes, crowd, device)
 
 
 def _mask_catalog(gt: GroundTruth, dt: Predictions, groups: Groups) -> MaskCatalog:
