@@ -56,21 +56,28 @@ class EvalParams:
         img_ids: Optional[Sequence[int]] = None,
         cat_ids: Optional[Sequence[int]] = None,
         use_cats: Optional[bool] = None,
+        protocol: str = "coco",
     ) -> "EvalParams":
-        """Validate the options and fill in the defaults of ``metric`` (proposal: useCats=0, 100/300/1000)."""
+        """Validate the options and fill in the defaults of ``metric`` (proposal: useCats=0, 100/300/1000)
+        and ``protocol`` (LVIS: one per-image cap, 300)."""
         if metric not in METRICS:
             raise ParameterError(f"Expected `metric` to be one of {', '.join(METRICS)} but got {metric!r}.")
         proposal = metric == "proposal"
         thrs = default_iou_thrs() if iou_thrs is None else np.asarray(iou_thrs, dtype=np.float64)
         if thrs.ndim != 1 or thrs.size == 0 or not np.all(np.isfinite(thrs)) or thrs.min() < 0 or thrs.max() > 1:
             raise ParameterError(f"Expected `iou_thrs` to be a non-empty list of numbers in [0, 1] but got {iou_thrs!r}.")
-        dets = (100, 300, 1000) if proposal else (1, 10, 100)
-        if max_dets is not None:
-            dets = tuple(sorted(int(m) for m in max_dets))
-        if len(dets) < 3 or min(dets) < 1:
-            raise ParameterError(
-                f"Expected `max_dets` to hold 3 positive integers (the summary reads the first three) but got {max_dets!r}."
-            )
+        if protocol == "lvis":
+            dets = _lvis_max_dets(max_dets)
+            if use_cats is False:
+                raise ParameterError("the LVIS protocol always evaluates per category (use_cats=True).")
+        else:
+            dets = (100, 300, 1000) if proposal else (1, 10, 100)
+            if max_dets is not None:
+                dets = tuple(sorted(int(m) for m in max_dets))
+            if len(dets) < 3 or min(dets) < 1:
+                raise ParameterError(
+                    f"Expected `max_dets` to hold 3 positive integers (the summary reads the first three) but got {max_dets!r}."
+                )
         labels, ranges = _area_ranges(area_ranges)
         if use_cats is None:
             use_cats = not proposal
@@ -89,6 +96,15 @@ class EvalParams:
     def iou_type(self) -> str:
         """pycocotools' iouType: proposals are boxes."""
         return "segm" if self.metric == "segm" else "bbox"
+
+
+def _lvis_max_dets(max_dets) -> Tuple[int, ...]:
+    if max_dets is None:
+        return (300,)
+    values = [max_dets] if isinstance(max_dets, int) else list(max_dets)
+    if len(values) != 1 or int(values[0]) < 1:
+        raise ParameterError(f"Expected `max_dets` for LVIS to be one positive integer (the per-image cap) but got {max_dets!r}.")
+    return (int(values[0]),)
 
 
 def _cat_ids(cat_ids: Sequence[int], use_cats: bool) -> Tuple[int, ...]:

@@ -7,7 +7,6 @@ from typing import Any, Dict, List
 
 import numpy as np
 
-from .engine.summarize import StatSpec, summary_line
 from .params import EvalParams
 
 
@@ -15,9 +14,10 @@ from .params import EvalParams
 class EvalResult:
     """Result of :func:`evaluators.evaluate`.
 
-    ``stats`` holds floats in pycocotools' order, -1.0 where undefined (as pycocotools). ``precision``
-    (T,R,K,A,M), ``recall`` (T,K,A,M) and ``scores`` are pycocotools' ``eval`` arrays. ``per_class_rows``
-    backs the :attr:`per_class` DataFrame.
+    ``stats`` holds floats in the reference tool's order, -1.0 where undefined (as the reference).
+    ``precision`` (T,R,K,A,M), ``recall`` (T,K,A,M) and ``scores`` are pycocotools' ``eval`` arrays;
+    for LVIS, lvis-api's precision (T,R,K,A) and recall (T,K,A). ``per_class_rows`` backs the
+    :attr:`per_class` DataFrame.
     """
 
     metric: str
@@ -27,8 +27,7 @@ class EvalResult:
     precision: np.ndarray
     recall: np.ndarray
     scores: np.ndarray
-    summary_specs: List[StatSpec]
-    summary_values: List[float]
+    summary_lines: List[str]
     per_class_rows: List[Dict[str, Any]]
     info: Dict[str, Any] = field(default_factory=dict)
 
@@ -42,8 +41,8 @@ class EvalResult:
         return pd.DataFrame(self.per_class_rows, columns=columns or None)
 
     def summary(self) -> str:
-        """pycocotools' printed summary block (12 lines, same format, -1.000 where undefined)."""
-        return "\n".join(summary_line(s, v, self.params.iou_thrs) for s, v in zip(self.summary_specs, self.summary_values))
+        """The reference tool's printed block (pycocotools' 12 lines, or lvis-api's 13), -1.000 where undefined."""
+        return "\n".join(self.summary_lines)
 
     def per_class_table(self) -> str:
         """The per-class table as a markdown pipe table (values to 3 decimals, nan where undefined)."""

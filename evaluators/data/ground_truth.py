@@ -93,11 +93,15 @@ def _columns(source: str, dataset: Mapping[str, Any]) -> GroundTruth:
 
 
 def _crowd_column(anns: List[dict], source: str) -> np.ndarray:
-    missing = sum(1 for a in anns if "iscrowd" not in a)
-    if missing:
-        print(f"warning: {source}: {missing} annotation(s) have no 'iscrowd'; treating them as iscrowd=0.",
-              file=sys.stderr)
     return column(anns, "iscrowd", np.int64, source, default=0) != 0
+
+
+def warn_missing_iscrowd(gt: GroundTruth) -> None:
+    """COCO reads ``iscrowd``; say so when some annotations lack it (they count as 0)."""
+    missing = sum(1 for a in gt.annotations if "iscrowd" not in a)
+    if missing:
+        print(f"warning: {gt.source}: {missing} annotation(s) have no 'iscrowd'; treating them as iscrowd=0.",
+              file=sys.stderr)
 
 
 def _check_unique(ids: np.ndarray, records: List[dict], source: str, what: str) -> None:
