@@ -37,18 +37,21 @@ def _ints(ctx, param, value: Optional[str]) -> Optional[List[int]]:
 @click.argument("preds", type=click.Path(dir_okay=False))
 @click.option("--gt", required=True, type=click.Path(dir_okay=False), help="Ground-truth annotation file (COCO JSON).")
 @click.option("--metric", type=click.Choice(["bbox", "segm", "proposal"]), default="bbox", show_default=True)
+@click.option("--protocol", type=click.Choice(["coco", "lvis"]), default=None,
+              help="Evaluation rules [default: lvis for LVIS annotation files, else coco].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write {metric, stats, per_class} JSON here.")
 @click.option("--per-class", is_flag=True, help="Also print a per-category table.")
 @click.option("--iou-thrs", callback=_floats, help="IoU thresholds, e.g. 0.5,0.75 (default 0.50:0.05:0.95).")
-@click.option("--max-dets", callback=_ints, help="Three maxDets, e.g. 1,10,100 (proposal: 100,300,1000).")
+@click.option("--max-dets", callback=_ints,
+              help="Three maxDets, e.g. 1,10,100 (proposal: 100,300,1000); LVIS: the per-image cap (300).")
 @click.option("--img-ids", callback=_ints, help="Evaluate only these image ids.")
 @click.option("--cat-ids", callback=_ints, help="Evaluate only these category ids.")
 @click.option("--class-agnostic", is_flag=True, help="Ignore categories (pycocotools useCats=0).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="CPU threads for the torch kernels [default: all cores torch sees].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
-def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max_dets, img_ids, cat_ids,
+def evaluate_command(preds, gt, metric, protocol, device, output, per_class, iou_thrs, max_dets, img_ids, cat_ids,
                      class_agnostic, workers, quiet) -> None:
     """Evaluate detections in PREDS (COCO results JSON) against --gt with pycocotools' exact numbers."""
     from .api import evaluate
@@ -57,7 +60,7 @@ def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max
     log = None if quiet else (lambda msg: click.echo(f"[evaluate] {msg}", err=True))
     try:
         result = evaluate(gt, preds, metric, device=device, iou_thrs=iou_thrs, max_dets=max_dets, img_ids=img_ids,
-                          cat_ids=cat_ids, use_cats=False if class_agnostic else None, log=log,
+                          cat_ids=cat_ids, use_cats=False if class_agnostic else None, protocol=protocol, log=log,
                           progress=not quiet and sys.stderr.isatty(), workers=workers)
         if output:
             from dataprep.atomic import write_json_atomic
@@ -66,6 +69,8 @@ def evaluate_command(preds, gt, metric, device, output, per_class, iou_thrs, max
     except DataprepError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if result.protocol == "lvis":
+        click.echo(f"# LVIS protocol (lvis-api 0.5.3 rules){'' if protocol else ', recognised from the annotation file'}")
     click.echo(result.summary())
     if per_class:
         click.echo("")

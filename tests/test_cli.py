@@ -74,3 +74,47 @@ def test_dataprep_group_exposes_evaluate():
     res = _runner().invoke(cli, ["evaluate", DETS, "--gt", GT, "-q", "--device", "cpu"])
     assert res.exit_code == 0 and res.stdout.splitlines()[0] == FIRST_LINE
     assert _runner().invoke(cli, ["--version"]).stdout.startswith("dataprep, version")
+
+
+def _tiny_lvis(tmp_path):
+    gt = {
+        "images": [{"id": 1, "height": 50, "width": 50, "neg_category_ids": [2], "not_exhaustive_category_ids": []},
+                   {"id": 2, "height": 50, "width": 50, "neg_category_ids": [], "not_exhaustive_category_ids": [1]}],
+        "categories": [{"id": 1, "name": "a", "frequency": "f"}, {"id": 2, "name": "b", "frequency": "r"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100},
+                        {"id": 2, "image_id": 2, "category_id": 1, "bbox": [5, 5, 20, 20], "area": 400}],
+    }
+    dets = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
+            {"image_id": 1, "category_id": 2, "bbox": [30, 30, 5, 5], "score": 0.8},  # negative category: a FP
+            {"image_id": 2, "category_id": 2, "bbox": [0, 0, 5, 5], "score": 0.7}]    # neither: not evaluated
+    (tmp_path / "lvis.json").write_text(json.dumps(gt))
+    (tmp_path / "dets.json").write_text(json.dumps(dets))
+    return str(tmp_path / "dets.json"), str(tmp_path / "lvis.json")
+
+
+def test_lvis_file_is_recognised_and_said(tmp_path):
+    dets, gt = _tiny_lvis(tmp_path)
+    res = _runner().invoke(evaluate_command, [dets, "--gt", gt, "-q", "--device", "cpu", "--per-class"])
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "# LVIS protocol (lvis-api 0.5.3 rules), recognised from the annotation file"
+    # lvis-api 0.5.3's print_results() for the same input (the negative-category detection is a FP, the
+    # one of a category neither present nor negative is dropped, image 2's GT is small)
+    assert lines[1:14] == [
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=all] = 0.505",
+        " Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=300 catIds=all] = 0.505",
+        " Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=300 catIds=all] = 0.505",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=     s | maxDets=300 catIds=all] = 0.505",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=     m | maxDets=300 catIds=all] = -1.000",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=     l | maxDets=300 catIds=all] = -1.000",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=  r] = -1.000",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=  c] = -1.000",
+        " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=  f] = 0.505",
+        " Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=300 catIds=all] = 0.500",
+        " Average Recall     (AR) @[ IoU=0.50:0.95 | area=     s | maxDets=300 catIds=all] = 0.500",
+        " Average Recall     (AR) @[ IoU=0.50:0.95 | area=     m | maxDets=300 catIds=all] = -1.000",
+        " Average Recall     (AR) @[ IoU=0.50:0.95 | area=     l | maxDets=300 catIds=all] = -1.000",
+    ]
+    assert "| 1 | a | f | 0.505 |" in res.stdout and "| 2 | b | r | nan |" in res.stdout
+    res = _runner().invoke(evaluate_command, [dets, "--gt", gt, "-q", "--device", "cpu", "--protocol", "coco"])
+    assert res.exit_code == 0 and res.stdout.splitlines()[0].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]")
