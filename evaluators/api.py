@@ -41,7 +41,7 @@ def evaluate(
     *,
     device: Union[str, torch.device] = "auto",
     iou_thrs: Optional[Sequence[float]] = None,
-    max_dets: Optional[Sequence[int]] = None,
+    max_dets: Optional[Union[int, Sequence[int]]] = None,
     area_ranges: Optional[AreaRanges] = None,
     img_ids: Optional[Sequence[int]] = None,
     cat_ids: Optional[Sequence[int]] = None,

@@ -51,7 +51,7 @@ class EvalParams:
         metric: str = "bbox",
         *,
         iou_thrs: Optional[Sequence[float]] = None,
-        max_dets: Optional[Sequence[int]] = None,
+        max_dets: Optional[Union[int, Sequence[int]]] = None,
         area_ranges: Optional[AreaRanges] = None,
         img_ids: Optional[Sequence[int]] = None,
         cat_ids: Optional[Sequence[int]] = None,
