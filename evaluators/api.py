@@ -85,10 +85,11 @@ def evaluate(
                                    img_ids=img_ids, cat_ids=cat_ids, use_cats=use_cats, protocol=protocol)
         if log:
             log(f"ground truth: {ground.img_ids.size} images, {ground.ann_ids.size} annotations, {ground.cat_ids.size} categories")
-        dets = load_predictions(preds, ground)
+        dets = load_predictions(preds, ground, mode="defer" if protocol == "lvis" else None)
         if log:
             log(f"predictions: {len(dets)} records")
         if protocol == "lvis":
+            dets = lvis.reload_as_lvis_results(preds, dets, ground, params.max_dets[-1])
             rules = lvis.record_rules(ground, dets, params.max_dets[-1])
         else:
             rules = None

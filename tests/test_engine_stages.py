@@ -75,7 +75,7 @@ def test_matching_reproduces_evaluateimg_flags(seed):
     t = lambda a, dt=None: torch.as_tensor(a, dtype=dt)  # noqa: E731
     cands = candidate_pairs(groups, box_iou_fn(dets.bbox[groups.dt_row], ground.ann_bbox[groups.gt_row],
                                                 ground.ann_crowd[groups.gt_row], dev), lowest_threshold(params.iou_thrs), dev)
-    m = match(cands, groups.dt_row.size, t(groups.dt_group), t(dets.box_area[groups.dt_row], torch.float64),
+    m = match(cands, groups.dt_row.size, t(groups.dt_group), t(dets.area[groups.dt_row], torch.float64),
               t(ground.ann_area[groups.gt_row], torch.float64), t(ground.ann_crowd[groups.gt_row]),
               t(ground.ann_ids[groups.gt_row]), t(groups.gt_pos), params.iou_thrs, params.area_ranges)
     T, A = m.n_thr, m.n_area

@@ -62,14 +62,11 @@ def run_engine(gt: GroundTruth, dt: Predictions, params: EvalParams, device: tor
         catalog = _mask_catalog(gt, dt, groups)
         cands, (decoded, totals) = mask_candidates(groups, catalog, groups.dt_row.size, crowd, t_min, device)
         _check_totals(gt, dt, groups, catalog, decoded, totals)
-        mask_area = catalog.area[: groups.dt_row.size].astype(np.float64)
     else:
         cands = candidate_pairs(groups, _box_iou(gt, dt, groups, crowd, device), t_min, device)
-        mask_area = None
     clock.lap("iou")
     as_t = lambda a, dtype=None: torch.as_tensor(a, dtype=dtype, device=device)  # noqa: E731
-    # loadRes: a detection's area is w*h of its box when results carry boxes, else its mask area
-    det_area = dt.box_area[groups.dt_row] if dt.box_area is not None else mask_area
+    det_area = dt.area[groups.dt_row]  # loadRes' area: w*h for box results, the mask area for mask results
     matches = match(
         cands, groups.dt_row.size, as_t(groups.dt_group), as_t(det_area, torch.float64),
         as_t(gt.ann_area[groups.gt_row], torch.float64), as_t(crowd),
@@ -102,9 +99,6 @@ def _npig(gt: GroundTruth, groups: Groups, params: EvalParams, ignore: np.ndarra
 
 
 def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, crowd: np.ndarray, device: torch.device):
-    if dt.bbox is None:
-        raise RecordError(dt.source, 0, dt.records[0] if len(dt) else None, "bbox evaluation needs a 'bbox' in every prediction",
-                          fix="write boxes [x, y, w, h] with the masks, or evaluate with --metric segm.")
     boxes = gt.ann_bbox[groups.gt_row]
     if np.isnan(boxes).any():
         i = int(groups.gt_row[np.flatnonzero(np.isnan(boxes).any(1))[0]])
@@ -115,8 +109,6 @@ def _box_iou(gt: GroundTruth, dt: Predictions, groups: Groups, crowd: np.ndarray
 
 def _mask_catalog(gt: GroundTruth, dt: Predictions, groups: Groups) -> MaskCatalog:
     """Masks of the kept detections followed by those of the evaluated GTs."""
-    if len(dt) and "segmentation" not in dt.records[0] and dt.bbox is None:
-        raise RecordError(dt.source, 0, dt.records[0], "segm evaluation needs 'segmentation' masks")
     d_img = gt.image_rows(dt.img[groups.dt_row])
     g_img = gt.image_rows(gt.ann_img[groups.gt_row])
     d = segmentation_catalog(dt.records, groups.dt_row, gt.img_heights[d_img], gt.img_widths[d_img], dt.source,

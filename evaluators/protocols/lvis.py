@@ -18,8 +18,7 @@ from typing import Any, List, Mapping, Optional, Sequence
 import numpy as np
 
 from ..data.ground_truth import GroundTruth
-from ..data.masks import _areas
-from ..data.predictions import Predictions
+from ..data.predictions import Predictions, load_predictions
 from ..engine.pipeline import RecordRules
 from ..errors import InputFileError
 
@@ -43,12 +42,32 @@ def record_rules(gt: GroundTruth, dt: Predictions, max_dets: int) -> RecordRules
     gt_mask = (gt.ann_area > 0) & (gt.ann_area < np.inf)
     neg = _image_list_keys(gt, "neg_category_ids", cat_sorter, n_cat)
     not_exhaustive = _image_list_keys(gt, "not_exhaustive_category_ids", cat_sorter, n_cat)
-    dt_area = dt.box_area if dt.box_area is not None else _mask_areas(dt, gt)
-    dt_mask = (_top_per_image(dt, max_dets) & (dt_area > 0) & (dt_area < np.inf)
+    dt_mask = (top_per_image(dt, max_dets) & (dt.area > 0) & (dt.area < np.inf)
                & (np.isin(dt_key, gt_key[gt_mask]) | np.isin(dt_key, neg)))
     ignore = np.array([bool(a.get("ignore", 0)) for a in gt.annotations], dtype=bool)
     return RecordRules(gt_mask=gt_mask, dt_mask=dt_mask, gt_crowd=np.zeros(gt.ann_ids.size, bool), gt_ignore=ignore,
                        dt_ignore_unmatched=np.isin(dt_key, not_exhaustive))
+
+
+def reload_as_lvis_results(preds: Any, dets: Predictions, gt: GroundTruth, max_dets: int) -> Predictions:
+    """Read boxes or masks the way LVISResults does: only for results that survive the per-image cut,
+    and box or mask as the first result *after* the cut says. ``dets`` was loaded with ``mode="defer"``."""
+    if not len(dets):
+        return dets
+    kept = top_per_image(dets, max_dets)
+    mode = "box" if "bbox" in dets.records[deciding_record(dets, max_dets)] else "mask"
+    source = preds if isinstance(preds, np.ndarray) else dets.records
+    return load_predictions(source, gt, mode=mode, only=kept, source=dets.source)
+
+
+def deciding_record(dt: Predictions, max_dets: int) -> int:
+    """The record whose keys decide box or mask results in lvis-api: the first one *after* its per-image
+    cut, which groups results by image (first-seen order) and sorts an image over the cap by score."""
+    first_img = dt.img[0]
+    rows = np.flatnonzero(dt.img == first_img)
+    if max_dets < 0 or rows.size <= max_dets:
+        return 0
+    return int(rows[np.argsort(-dt.score[rows], kind="stable")[0]])
 
 
 def frequency_groups(gt: GroundTruth, cat_ids: np.ndarray) -> List[List[int]]:
@@ -113,8 +132,8 @@ def summary_line(spec: LvisStat, value: float, iou_thrs: Sequence[float], max_de
     return f" {title:<18} {kind} @[ IoU={iou:<9} | area={area:>6s} | maxDets={max_dets:>3d} catIds={group:>3s}] = {value:0.3f}"
 
 
-def _top_per_image(dt: Predictions, max_dets: int) -> np.ndarray:
-    """LVISResults.limit_dets_per_image: the ``max_dets`` best scores of each image (stable)."""
+def top_per_image(dt: Predictions, max_dets: int) -> np.ndarray:
+    """LVISResults.limit_dets_per_image: mask of the ``max_dets`` best scores of each image (stable)."""
     if max_dets < 0 or len(dt) == 0:
         return np.ones(len(dt), bool)
     order = np.argsort(-dt.score, kind="stable")
@@ -135,8 +154,3 @@ def _image_list_keys(gt: GroundTruth, field: str, cat_sorter: np.ndarray, n_cat:
     rows = np.repeat(np.arange(len(lists)), counts)[known]
     cat_rows = cat_sorter[np.searchsorted(gt.cat_ids, cats[known], sorter=cat_sorter)]
     return rows * n_cat + cat_rows
-
-
-def _mask_areas(dt: Predictions, gt: GroundTruth) -> np.ndarray:
-    """Areas of mask-only results (as LVISResults sets them, with pycocotools' mask.area)."""
-    return _areas([r["segmentation"] for r in dt.records]).astype(np.float64)
