@@ -29,11 +29,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
+
+T = TypeVar("T")
 
 FORMAT_VERSION = 1
 ALL_PARTS = ("gt", "bbox", "segm", "proposal")
@@ -488,13 +490,13 @@ def chunk_tasks(seed: int, images: int, parts: Tuple[str, ...], proposal_images:
         yield (seed, start, min(start + size, images), parts, proposal_images)
 
 
-def run_chunks(tasks: List[tuple], workers: int) -> Iterator[ChunkResult]:
-    """Results in image order, from a process pool (or inline for one worker)."""
+def run_chunks(work: Callable[[tuple], T], tasks: List[tuple], workers: int) -> Iterator[T]:
+    """``work`` over the tasks, results in task order, from a process pool (or inline for one worker)."""
     if workers <= 1:
-        yield from map(generate_chunk, tasks)
+        yield from map(work, tasks)
         return
     with mp.get_context("fork").Pool(workers) as pool:
-        yield from pool.imap(generate_chunk, tasks)
+        yield from pool.imap(work, tasks)
 
 
 def size_stats(anns: List[dict]) -> Dict[str, float]:
@@ -525,7 +527,7 @@ def generate(out: Path, seed: int, images: int, proposal_images: int, parts: Tup
     writers = {p: ArrayWriter(out / names[p]) for p in parts if p in names}
     all_images: List[dict] = []
     all_anns: List[List[dict]] = []
-    for result in run_chunks(list(chunk_tasks(seed, stop, parts, proposal_images, size=25)), workers):
+    for result in run_chunks(generate_chunk, list(chunk_tasks(seed, stop, parts, proposal_images, size=25)), workers):
         all_images.extend(result.images)
         all_anns.extend(result.anns)
         for part, body in result.bodies.items():

@@ -1,20 +1,23 @@
-"""Benchmark COCO evaluators end to end, one fresh process per run.
+"""Benchmark COCO and LVIS evaluators end to end, one fresh process per run.
 
 Each run is a whole process as a user would start it: interpreter start,
 imports, JSON loading, evaluation and summary. The runner records its wall
 time and its peak resident set size (``ru_maxrss`` of that child, from
-``os.wait4``), checks its 12 summary stats against pycocotools', and prints a
-markdown table that is also written to ``benchmarks/_out/results.md`` (raw
-numbers in ``results.json``).
+``os.wait4``), checks its summary stats against the task's reference tool
+(pycocotools for bbox, segm and proposal; lvis-api for lvis), and prints a
+markdown table per reference that is also written to ``benchmarks/_out/results.md``
+(raw numbers in ``results.json``).
 
 Examples::
 
-    python benchmarks/run.py                                  # full scale, all tasks and tools
+    python benchmarks/run.py                                  # full scale, the COCO tasks, all their tools
     python benchmarks/run.py --images 200 --proposal-images 100
     python benchmarks/run.py --tasks bbox --tools pycocotools,ours --device cpu,cuda --repeat 3
+    python benchmarks/run.py --tasks lvis --images 2000       # lvis-api, faster-coco-eval, ours
 
-Data is generated on demand by ``generate.py`` under ``--data/seed{S}-images{N}/``
+COCO data is generated on demand by ``generate.py`` under ``--data/seed{S}-images{N}/``
 and reused afterwards; a different ``--proposal-images`` regenerates only the proposals.
+LVIS data comes from ``generate_lvis.py``, under ``--data/lvis-seed{S}-images{N}/``.
 """
 from __future__ import annotations
 
@@ -35,11 +38,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from child import LVIS_KEYS  # same folder: lvis-api's result keys, the order the child prints them in
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TASKS = ("bbox", "segm", "proposal")
-TOOLS = ("pycocotools", "faster-coco-eval", "hotcoco", "ours")
-REFERENCE = "pycocotools"
+COCO_TASKS = ("bbox", "segm", "proposal")
+TASKS = (*COCO_TASKS, "lvis")
+TOOLS = ("pycocotools", "faster-coco-eval", "hotcoco", "lvis-api", "ours")
+TASK_TOOLS: Dict[str, Tuple[str, ...]] = {
+    **{t: ("pycocotools", "faster-coco-eval", "hotcoco", "ours") for t in COCO_TASKS},
+    "lvis": ("lvis-api", "faster-coco-eval", "ours"),
+}
+REFERENCE: Dict[str, str] = {**{t: "pycocotools" for t in COCO_TASKS}, "lvis": "lvis-api"}
 DET_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 PROPOSAL_KEYS = ("AR100", "AR300", "AR1000", "ARs1000", "ARm1000", "ARl1000")
 STDERR_TAIL_LINES = 15
@@ -92,9 +102,14 @@ def dataset_dir(root: Path, seed: int, images: int) -> Path:
     return root / f"seed{seed}-images{images}"
 
 
+def lvis_dataset_dir(root: Path, seed: int, images: int) -> Path:
+    """Where the LVIS data of one seed and image count lives."""
+    return root / f"lvis-seed{seed}-images{images}"
+
+
 def gt_file(data: Path, task: str) -> Path:
     """The ground truth of a task (proposals may cover fewer images than the rest)."""
-    return data / ("gt_proposal.json" if task == "proposal" else "gt_bbox.json")
+    return data / {"proposal": "gt_proposal.json", "lvis": "gt_lvis.json"}.get(task, "gt_bbox.json")
 
 
 def dets_file(data: Path, task: str) -> Path:
@@ -138,6 +153,20 @@ def ensure_data(data: Path, seed: int, images: int, proposal_images: int, tasks:
             "--proposal-images", str(proposal_images), "--out", str(data), "--parts", ",".join(parts),
         ]
         log(f"generating {','.join(parts)} into {data} ...")
+        started = time.perf_counter()
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+        log(f"generated in {time.perf_counter() - started:.1f} s")
+    return read_meta(data)
+
+
+def ensure_lvis_data(data: Path, seed: int, images: int) -> dict:
+    """Generate the LVIS data unless it is there for this seed and image count; returns ``meta.json``."""
+    from generate_lvis import is_complete  # same folder
+
+    if not is_complete(data, seed, images):
+        cmd = [sys.executable, str(HERE / "generate_lvis.py"), "--seed", str(seed), "--images", str(images),
+               "--out", str(data)]
+        log(f"generating LVIS data into {data} ...")
         started = time.perf_counter()
         subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
         log(f"generated in {time.perf_counter() - started:.1f} s")
@@ -209,13 +238,14 @@ def child_env(extra_path: Optional[Path] = None) -> Dict[str, str]:
 
 
 def keys_for(task: str) -> Sequence[str]:
-    """The stat names of a task, in pycocotools order."""
-    return PROPOSAL_KEYS if task == "proposal" else DET_KEYS
+    """The stat names of a task, in its reference tool's order."""
+    return {"proposal": PROPOSAL_KEYS, "lvis": LVIS_KEYS}.get(task, DET_KEYS)
 
 
 def named_stats(task: str, stats: Sequence[float]) -> Stats:
-    """pycocotools' 12-vector as named stats (proposals: ``stats[6:12]``, the recall block)."""
-    values = list(stats[6:12]) if task == "proposal" else list(stats[:12])
+    """A child's stats list as named stats: pycocotools' 12-vector (proposals: ``stats[6:12]``, the
+    recall block), or for lvis the 13 values in ``LVIS_KEYS`` order."""
+    values = list(stats[6:12]) if task == "proposal" else list(stats[: len(keys_for(task))])
     return dict(zip(keys_for(task), (float(v) for v in values)))
 
 
@@ -259,34 +289,41 @@ def max_abs_diff(stats: Optional[Stats], ref: Optional[Stats]) -> Optional[float
 class RunConfig:
     """Everything a single run needs besides tool and task."""
 
-    data: Path
+    data: Dict[str, Path]  # task -> its dataset folder
     repeat: int
     timeout: Optional[float]
     devices: List[str]
     ours_cmd: Optional[str] = None
 
 
-def tool_labels(tools: Sequence[str], devices: Sequence[str]) -> List[str]:
-    """Expand ``ours`` into one label per device: ``ours[cpu]``, ``ours[cuda]``."""
+def tool_labels(tools: Sequence[str], devices: Sequence[str], task: str) -> List[str]:
+    """The tools that run ``task``, its reference first, with ``ours`` expanded into one label per device:
+    ``ours[cpu]``, ``ours[cuda]``."""
     labels: List[str] = []
-    for tool in tools:
+    for tool in sorted((t for t in tools if t in TASK_TOOLS[task]), key=lambda t: t != REFERENCE[task]):
         labels.extend([f"ours[{d}]" for d in devices] if tool == "ours" else [tool])
     return labels
 
 
+def ours_metric_args(task: str) -> List[str]:
+    """Our CLI's options for a task: ``--metric TASK``, or bbox with the LVIS rules."""
+    return ["--metric", "bbox", "--protocol", "lvis"] if task == "lvis" else ["--metric", task]
+
+
 def run_ours_once(device: str, task: str, cfg: RunConfig, launcher: List[str]) -> Tuple[Measurement, Optional[Stats]]:
     """One run of our CLI; its stats come from the ``--output`` file."""
-    gt, dets = gt_file(cfg.data, task), dets_file(cfg.data, task)
+    gt, dets = gt_file(cfg.data[task], task), dets_file(cfg.data[task], task)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         output = Path(tmp) / "ours.json"
-        cmd = [*launcher, str(dets), "--gt", str(gt), "--metric", task, "--device", device, "--output", str(output)]
+        cmd = [*launcher, str(dets), "--gt", str(gt), *ours_metric_args(task), "--device", device,
+               "--output", str(output)]
         m = measure(cmd, REPO, child_env(REPO), cfg.timeout)
         return m, read_ours_stats(output, task) if m.returncode == 0 else None
 
 
 def run_reference_once(tool: str, task: str, cfg: RunConfig) -> Tuple[Measurement, Optional[Stats]]:
     """One run of a reference tool through ``child.py``; its stats are its last stdout line."""
-    gt, dets = gt_file(cfg.data, task), dets_file(cfg.data, task)
+    gt, dets = gt_file(cfg.data[task], task), dets_file(cfg.data[task], task)
     cmd = [sys.executable, str(HERE / "child.py"), tool, task, str(gt), str(dets)]
     m = measure(cmd, REPO, child_env(), cfg.timeout)
     raw = last_json_line(m.stdout) if m.returncode == 0 else None
@@ -334,12 +371,18 @@ def fmt_diff(value: Optional[float]) -> str:
 
 
 def table(results: List[Result]) -> str:
-    """The markdown results table."""
+    """The markdown results tables: one per reference tool (pycocotools, lvis-api), for the tasks it judges."""
+    references = list(dict.fromkeys(REFERENCE[r.task] for r in results))
+    return "\n\n".join(reference_table(ref, [r for r in results if REFERENCE[r.task] == ref]) for ref in references)
+
+
+def reference_table(reference: str, results: List[Result]) -> str:
+    """The markdown table of the tasks whose speedup and stats are measured against ``reference``."""
     rows = [
-        "| task | tool | wall s | peak RSS MiB | speedup vs pycocotools | max \\|Δ\\| vs pycocotools |",
+        f"| task | tool | wall s | peak RSS MiB | speedup vs {reference} | max \\|Δ\\| vs {reference} |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    ref = {r.task: r for r in results if r.tool == REFERENCE and r.status == "ok"}
+    ref = {r.task: r for r in results if r.tool == reference and r.status == "ok"}
     for r in results:
         base = ref.get(r.task)
         if r.status != "ok":
@@ -357,7 +400,7 @@ def table(results: List[Result]) -> str:
 def versions() -> str:
     """Installed versions of the measured libraries."""
     parts = []
-    for dist in ("pycocotools", "faster-coco-eval", "hotcoco", "dataprep-det", "torch", "numpy"):
+    for dist in ("pycocotools", "faster-coco-eval", "hotcoco", "lvis", "dataprep-det", "torch", "numpy"):
         try:
             parts.append(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
@@ -365,32 +408,55 @@ def versions() -> str:
     return ", ".join(parts)
 
 
-def header(meta: dict, args: argparse.Namespace) -> str:
-    """What was measured, where."""
+def coco_data_line(meta: dict) -> str:
+    """The COCO dataset, in one line."""
     gt = meta.get("gt", {})
-    return "\n".join(
-        [
-            f"# Evaluation benchmark ({time.strftime('%Y-%m-%d %H:%M')})",
-            "",
-            f"- data: seed {meta['seed']}, {meta['images']} images, {gt.get('annotations')} GT "
-            f"({gt.get('crowd')} crowd; small/medium/large {gt.get('small')}/{gt.get('medium')}/{gt.get('large')}), "
-            f"{meta['dets_per_image']} dets/image; proposals: {meta['proposal_images']} images x "
-            f"{meta['proposals_per_image']}",
-            f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-            f"- versions: {versions()}",
-            f"- wall: median of {args.repeat} run(s), whole process; peak RSS: max over runs (ru_maxrss)",
-            "- proposal stats compared: AR@100, AR@300, AR@1000, ARs/ARm/ARl@1000 (pycocotools stats[6:12])",
-            "",
-            "",
-        ]
+    return (
+        f"- data: seed {meta['seed']}, {meta['images']} images, {gt.get('annotations')} GT "
+        f"({gt.get('crowd')} crowd; small/medium/large {gt.get('small')}/{gt.get('medium')}/{gt.get('large')}), "
+        f"{meta['dets_per_image']} dets/image; proposals: {meta.get('proposal_images')} images x "
+        f"{meta['proposals_per_image']}"
     )
 
 
-def write_outputs(out_dir: Path, text: str, results: List[Result], meta: dict) -> None:
+def lvis_data_line(meta: dict) -> str:
+    """The LVIS dataset, in one line."""
+    gt = meta.get("gt", {})
+    rcf = lambda d: "/".join(str(d.get(f)) for f in "rcf")  # noqa: E731
+    return (
+        f"- LVIS data: seed {meta['seed']}, {meta['images']} images, {rcf(meta.get('categories', {}))} r/c/f "
+        f"categories ({rcf(gt.get('categories_with_gt', {}))} with GT), {gt.get('annotations')} GT "
+        f"({gt.get('per_image')}/image; r/c/f instances {rcf(gt.get('instance_share', {}))}; "
+        f"small/medium/large {gt.get('small')}/{gt.get('medium')}/{gt.get('large')}), "
+        f"{gt.get('neg_per_image')} neg and {gt.get('not_exhaustive_per_image')} not-exhaustive categories/image, "
+        f"{meta['dets_per_image']} dets/image"
+    )
+
+
+def header(metas: Dict[str, dict], args: argparse.Namespace) -> str:
+    """What was measured, where."""
+    lines = [f"# Evaluation benchmark ({time.strftime('%Y-%m-%d %H:%M')})", ""]
+    if "coco" in metas:
+        lines.append(coco_data_line(metas["coco"]))
+    if "lvis" in metas:
+        lines.append(lvis_data_line(metas["lvis"]))
+    lines += [
+        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"- versions: {versions()}",
+        f"- wall: median of {args.repeat} run(s), whole process; peak RSS: max over runs (ru_maxrss)",
+    ]
+    if "proposal" in args.tasks:
+        lines.append("- proposal stats compared: AR@100, AR@300, AR@1000, ARs/ARm/ARl@1000 (pycocotools stats[6:12])")
+    if "lvis" in args.tasks:
+        lines.append(f"- lvis stats compared: lvis-api's {len(LVIS_KEYS)} results ({' '.join(LVIS_KEYS)})")
+    return "\n".join(lines + ["", ""])
+
+
+def write_outputs(out_dir: Path, text: str, results: List[Result], metas: Dict[str, dict]) -> None:
     """``results.md`` and ``results.json`` in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.md").write_text(text + "\n")
-    raw = {"meta": meta, "results": [{**asdict(r), "wall": r.wall, "peak_rss": r.peak_rss} for r in results]}
+    raw = {"meta": metas, "results": [{**asdict(r), "wall": r.wall, "peak_rss": r.peak_rss} for r in results]}
     (out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n")
 
 
@@ -414,8 +480,14 @@ def split_list(value: str, allowed: Sequence[str], what: str) -> List[str]:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Command-line options."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", default=",".join(TASKS), type=lambda v: split_list(v, TASKS, "--tasks"))
-    ap.add_argument("--tools", default=",".join(TOOLS), type=lambda v: split_list(v, TOOLS, "--tools"))
+    ap.add_argument(
+        "--tasks", default=",".join(COCO_TASKS), type=lambda v: split_list(v, TASKS, "--tasks"),
+        help=f"comma list of {','.join(TASKS)} (default {','.join(COCO_TASKS)})",
+    )
+    ap.add_argument(
+        "--tools", default=",".join(TOOLS), type=lambda v: split_list(v, TOOLS, "--tools"),
+        help="comma list of tools (default: all); each task runs those of them that support it",
+    )
     ap.add_argument(
         "--device", default="cpu", type=lambda v: split_list(v, ("cpu", "cuda"), "--device"),
         help="device(s) for ours: cpu, cuda or cpu,cuda (default cpu)",
@@ -444,13 +516,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Generate data if needed, run every task x tool, print and save the table; 1 if any run failed."""
     args = parse_args(argv)
-    data = dataset_dir(args.data, args.seed, args.images)
-    meta = ensure_data(data, args.seed, args.images, args.proposal_images, args.tasks)
+    runs = [(label, task) for task in args.tasks for label in tool_labels(args.tools, args.device, task)]
+    if not runs:
+        log(f"none of the tools {','.join(args.tools)} runs any of the tasks {','.join(args.tasks)}")
+        return 2
+    metas: Dict[str, dict] = {}
+    data: Dict[str, Path] = {}
+    coco_tasks = [t for t in args.tasks if t in COCO_TASKS and any(task == t for _, task in runs)]
+    if coco_tasks:
+        folder = dataset_dir(args.data, args.seed, args.images)
+        metas["coco"] = ensure_data(folder, args.seed, args.images, args.proposal_images, coco_tasks)
+        data.update(dict.fromkeys(coco_tasks, folder))
+    if any(task == "lvis" for _, task in runs):
+        data["lvis"] = lvis_dataset_dir(args.data, args.seed, args.images)
+        metas["lvis"] = ensure_lvis_data(data["lvis"], args.seed, args.images)
     cfg = RunConfig(data=data, repeat=args.repeat, timeout=args.timeout, devices=args.device, ours_cmd=args.ours_cmd)
-    results = [run_tool(label, task, cfg) for task in args.tasks for label in tool_labels(args.tools, args.device)]
-    text = header(meta, args) + table(results)
+    results = [run_tool(label, task, cfg) for label, task in runs]
+    text = header(metas, args) + table(results)
     print(text)
-    write_outputs(args.out, text, results, meta)
+    write_outputs(args.out, text, results, metas)
     log(f"written to {args.out / 'results.md'}")
     return 0 if all(r.status != "failed" for r in results) else 1
 
