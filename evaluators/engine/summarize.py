@@ -27,10 +27,10 @@ def summarize(precision: np.ndarray, recall: np.ndarray, iou_thrs: Sequence[floa
     aind = [i for i, lbl in enumerate(area_labels) if lbl == spec.area]
     mind = [i for i, m in enumerate(max_dets) if m == spec.max_dets]
     s = precision if spec.ap else recall
+    if k is not None:  # slice the category first: the IoU selection below copies
+        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
     if spec.iou is not None:
         s = s[np.where(spec.iou == np.asarray(iou_thrs))[0]]
-    if k is not None:
-        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
     s = s[:, :, :, aind, mind] if spec.ap else s[:, :, aind, mind]
     valid = s[s > -1]
     return -1.0 if valid.size == 0 else float(np.mean(valid))

@@ -111,10 +111,10 @@ def summarize(precision: np.ndarray, recall: np.ndarray, iou_thrs: Sequence[floa
     """lvis-api's ``_summarize`` on precision (T,R,K,A) / recall (T,K,A); ``k`` restricts to one slot."""
     aidx = [i for i, lbl in enumerate(area_labels) if lbl == spec.area]
     s = precision if spec.ap else recall
+    if k is not None:  # slice the category first: the IoU selection below copies
+        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
     if spec.iou is not None:
         s = s[np.where(spec.iou == np.asarray(iou_thrs))[0]]
-    if k is not None:
-        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
     if spec.ap:
         s = s[:, :, freq_groups[spec.freq], aidx] if spec.freq is not None else s[:, :, :, aidx]
     else:
