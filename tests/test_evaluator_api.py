@@ -54,3 +54,22 @@ def test_per_class_frame():
     gt = orjson.loads(GT.read_bytes())
     assert person.n_gt == sum(1 for a in gt["annotations"] if a["category_id"] == 1 and not a["iscrowd"])
     assert person.n_dets == sum(1 for d in DETS if d["category_id"] == 1)
+
+
+def test_bbox_metric_on_mask_only_results_uses_mask_boxes_like_loadres():
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    segm = Path(__file__).resolve().parent / "data" / "instances_val2014_fakesegm100_results.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        g = COCO(str(GT))
+        ev = COCOeval(g, g.loadRes(str(segm)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    ours = evaluate(GT, segm, metric="bbox", device="cpu")
+    assert list(ours.stats.values()) == ev.stats.tolist()
+    assert np.array_equal(ours.precision, ev.eval["precision"])
