@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Optional
 
 import numpy as np
 import pytest
@@ -37,7 +36,14 @@ def mismatches(res, ref) -> list:
             continue
         if not abs(o - v) <= ATOL:
             out.append(f"stat {k}: ours={o!r} ref={v!r} diff={o - v!r}")
-    for name in ("precision", "recall", "scores"):
+    out.extend(array_mismatches(res, ref, ("precision", "recall", "scores")))
+    return out
+
+
+def array_mismatches(res, ref, names) -> list:
+    """Differences between ``res.<name>`` and ``ref[name]`` arrays: shape, the -1 pattern, |diff| > ATOL."""
+    out = []
+    for name in names:
         b = ref[name]
         a = getattr(res, name, None)
         if a is None:

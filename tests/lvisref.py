@@ -22,6 +22,8 @@ import warnings
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
+
+from _compare import array_mismatches
 import pytest
 
 if not hasattr(np, "float"):
@@ -177,24 +179,7 @@ def lvis_mismatches(res, ref) -> List[str]:
         o = float(stats[k])
         if not abs(o - v) <= ATOL:
             out.append(f"stat {k}: ours={o!r} ref={v!r} diff={o - v!r}")
-    for name in ("precision", "recall"):
-        b = ref[name]
-        a = getattr(res, name, None)
-        if a is None:
-            out.append(f"{name}: missing")
-            continue
-        a = np.asarray(a, dtype=np.float64)
-        if a.shape != b.shape:
-            out.append(f"{name}: shape ours={a.shape} ref={b.shape}")
-            continue
-        bad = ~(np.abs(a - b) <= ATOL)  # NaN counts as a difference
-        bad |= (a == -1) != (b == -1)
-        if bad.any():
-            idx = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:4]]
-            detail = ", ".join(f"{ix}: ours={a[ix]!r} ref={b[ix]!r}" for ix in idx)
-            out.append(f"{name}: {int(bad.sum())}/{bad.size} entries differ; e.g. {detail}")
-        else:
-            np.testing.assert_allclose(a, b, atol=ATOL, rtol=0)
+    out.extend(array_mismatches(res, ref, ("precision", "recall")))
     return out
 
 
