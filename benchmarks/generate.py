@@ -201,13 +201,14 @@ def sample_box_sizes(rng: np.random.Generator, n: int, width: int, height: int) 
 # --------------------------------------------------------------------------- ground truth
 
 
-def sample_gt_count(rng: np.random.Generator) -> int:
-    """Instances per image: a few empty images, else 1 + negative binomial (COCO's mean, heavy tail)."""
-    if rng.uniform() < EMPTY_IMAGE_FRACTION:
+def sample_gt_count(rng: np.random.Generator, mean: float = MEAN_GT_PER_IMAGE, empty: float = EMPTY_IMAGE_FRACTION,
+                    dispersion: float = GT_DISPERSION, cap: int = MAX_GT_PER_IMAGE) -> int:
+    """Instances per image: a few empty images, else 1 + negative binomial (COCO's mean, heavy tail by default)."""
+    if rng.uniform() < empty:
         return 0
-    mean_extra = MEAN_GT_PER_IMAGE / (1 - EMPTY_IMAGE_FRACTION) - 1
-    p = GT_DISPERSION / (GT_DISPERSION + mean_extra)
-    return int(min(1 + rng.negative_binomial(GT_DISPERSION, p), MAX_GT_PER_IMAGE))
+    mean_extra = mean / (1 - empty) - 1
+    p = dispersion / (dispersion + mean_extra)
+    return int(min(1 + rng.negative_binomial(dispersion, p), cap))
 
 
 def sample_gt_categories(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -34,6 +34,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from generate import (  # same folder: the shared geometry and writers
+    sample_gt_count,
     ArrayWriter,
     Detections,
     ImageGT,
@@ -151,15 +152,6 @@ class LvisImage:
         }
 
 
-def sample_gt_count(rng: np.random.Generator) -> int:
-    """Instances per image: a few empty images, else 1 + negative binomial with LVIS' mean."""
-    if rng.uniform() < EMPTY_IMAGE_FRACTION:
-        return 0
-    mean_extra = MEAN_GT_PER_IMAGE / (1 - EMPTY_IMAGE_FRACTION) - 1
-    p = GT_DISPERSION / (GT_DISPERSION + mean_extra)
-    return int(min(1 + rng.negative_binomial(GT_DISPERSION, p), MAX_GT_PER_IMAGE))
-
-
 def sample_positive(rng: np.random.Generator, n: int) -> Tuple[np.ndarray, np.ndarray]:
     """The present categories and each instance's category row: every present category has at least one."""
     if n == 0:
@@ -182,7 +174,7 @@ def make_image(seed: int, index: int) -> LvisImage:
     """Generate one image, its annotations and its federated labels."""
     rng = rng_for(seed, index, STREAM_GT)
     width, height = int(rng.integers(480, 641)), int(rng.integers(360, 641))
-    n = sample_gt_count(rng)
+    n = sample_gt_count(rng, MEAN_GT_PER_IMAGE, EMPTY_IMAGE_FRACTION, GT_DISPERSION, MAX_GT_PER_IMAGE)
     positive, rows = sample_positive(rng, n)
     negative = sample_negative(rng, positive)
     not_exhaustive = positive[rng.uniform(size=positive.size) < NOT_EXHAUSTIVE_PROB]
