@@ -14,7 +14,7 @@ import numpy as np
 from .api import evaluate
 from .data.ground_truth import GroundTruth, load_ground_truth
 from .data.jsonio import PathLike
-from .data.predictions import PredsLike, _records
+from .data.predictions import PredsLike, read_records
 from .errors import ParameterError
 from .result import EvalResult
 
@@ -36,7 +36,7 @@ class Evaluator:
 
     def update(self, preds: PredsLike) -> "Evaluator":
         """Append predictions; returns ``self`` so calls chain."""
-        self._records.extend(_records(preds)[1])
+        self._records.extend(read_records(preds)[1])
         return self
 
     def reset(self) -> "Evaluator":

@@ -56,7 +56,7 @@ def segmentation_catalog(records: Sequence[dict], rows: np.ndarray, heights: np.
     rles = _compressed_fast_path(records, rows, heights, widths)
     if rles is None:
         rles = _rles_general(records, rows, heights, widths, source, box_fallback)
-    area = _areas(rles)
+    area = mask_areas(rles)
     boxes = np.asarray(mask_utils.toBbox(rles), np.float64).reshape(-1, 4) if rles else np.zeros((0, 4))
     return MaskCatalog([r["counts"] for r in rles], heights.astype(np.int64), widths.astype(np.int64), area, boxes)
 
@@ -118,7 +118,7 @@ def _as_bytes(s: Union[str, bytes]) -> bytes:
     return s.encode("ascii") if isinstance(s, str) else bytes(s)
 
 
-def _areas(rles: List[dict]) -> np.ndarray:
+def mask_areas(rles: List[dict]) -> np.ndarray:
     """pycocotools' C mask areas. Its ``area`` fails on more than 255 masks at a time under numpy 2
     (a uint8 length), so it is called in blocks of 255."""
     out = np.zeros(len(rles), np.int64)

@@ -48,7 +48,7 @@ def load_predictions(preds: PredsLike, gt: GroundTruth, *, check_categories: boo
     limits box/mask reading to the records a protocol keeps (the others get an empty box and area 0).
     ``source`` names an already-loaded list in messages (its file, say).
     """
-    named, records = _records(preds)
+    named, records = read_records(preds)
     source = source or named
     if len(records) == 0:
         empty = np.zeros(0, np.int64)
@@ -103,7 +103,7 @@ def _mask_boxes_and_areas(records: Sequence[dict], source: str,
     """Mask results: area from the mask, and the record's box or else the mask's (pycocotools' C routines)."""
     from pycocotools import mask as mask_utils
 
-    from .masks import _areas
+    from .masks import mask_areas
 
     records = _only(records, only, {"segmentation": {"size": [1, 1], "counts": "1"}, "bbox": [0.0, 0.0, 0.0, 0.0]})
     segs = []
@@ -113,7 +113,7 @@ def _mask_boxes_and_areas(records: Sequence[dict], source: str,
             raise RecordError(source, i, r, "mask results need a compressed RLE 'segmentation' {size, counts}",
                               fix="encode masks with pycocotools.mask.encode and decode 'counts' to str (as loadRes requires).")
         segs.append(seg)
-    area = _areas(segs).astype(np.float64)
+    area = mask_areas(segs).astype(np.float64)
     has_box = np.array(["bbox" in r for r in records])
     bbox = np.zeros((len(records), 4), np.float64)
     if has_box.any():
@@ -125,7 +125,7 @@ def _mask_boxes_and_areas(records: Sequence[dict], source: str,
     return bbox, area
 
 
-def _records(preds: PredsLike) -> "tuple[str, Sequence[Any]]":
+def read_records(preds: PredsLike) -> "tuple[str, Sequence[Any]]":
     if isinstance(preds, np.ndarray):
         return "predictions (array)", _from_array(preds)
     if isinstance(preds, (list, tuple)):

@@ -26,12 +26,22 @@ def summarize(precision: np.ndarray, recall: np.ndarray, iou_thrs: Sequence[floa
     """The value pycocotools prints for ``spec`` (-1.0 when undefined); ``k`` restricts to one category slot."""
     aind = [i for i, lbl in enumerate(area_labels) if lbl == spec.area]
     mind = [i for i, m in enumerate(max_dets) if m == spec.max_dets]
-    s = precision if spec.ap else recall
+    s = select(precision if spec.ap else recall, spec.ap, spec.iou, iou_thrs, k)
+    return mean_defined(s[:, :, :, aind, mind] if spec.ap else s[:, :, aind, mind])
+
+
+def select(s: np.ndarray, ap: bool, iou: Optional[float], iou_thrs: Sequence[float], k: Optional[int]) -> np.ndarray:
+    """The reference's first two cuts of a precision (T,R,K,...) or recall (T,K,...) array: one category
+    slot (for per-class tables) and the IoU threshold equal to ``iou`` (all when None)."""
     if k is not None:  # slice the category first: the IoU selection below copies
-        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
-    if spec.iou is not None:
-        s = s[np.where(spec.iou == np.asarray(iou_thrs))[0]]
-    s = s[:, :, :, aind, mind] if spec.ap else s[:, :, aind, mind]
+        s = s[:, :, k:k + 1] if ap else s[:, k:k + 1]
+    if iou is not None:
+        s = s[np.where(iou == np.asarray(iou_thrs))[0]]
+    return s
+
+
+def mean_defined(s: np.ndarray) -> float:
+    """numpy's mean over the defined cells (> -1), -1.0 when there are none: the references' reduction."""
     valid = s[s > -1]
     return -1.0 if valid.size == 0 else float(np.mean(valid))
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..data.ground_truth import GroundTruth
 from ..data.predictions import Predictions, load_predictions
 from ..engine.pipeline import RecordRules
+from ..engine.summarize import mean_defined, select
 from ..errors import InputFileError
 
 FREQUENCIES = ("r", "c", "f")
@@ -110,17 +111,10 @@ def summarize(precision: np.ndarray, recall: np.ndarray, iou_thrs: Sequence[floa
               freq_groups: List[List[int]], spec: LvisStat, k: Optional[int] = None) -> float:
     """lvis-api's ``_summarize`` on precision (T,R,K,A) / recall (T,K,A); ``k`` restricts to one slot."""
     aidx = [i for i, lbl in enumerate(area_labels) if lbl == spec.area]
-    s = precision if spec.ap else recall
-    if k is not None:  # slice the category first: the IoU selection below copies
-        s = s[:, :, k:k + 1] if spec.ap else s[:, k:k + 1]
-    if spec.iou is not None:
-        s = s[np.where(spec.iou == np.asarray(iou_thrs))[0]]
+    s = select(precision if spec.ap else recall, spec.ap, spec.iou, iou_thrs, k)
     if spec.ap:
-        s = s[:, :, freq_groups[spec.freq], aidx] if spec.freq is not None else s[:, :, :, aidx]
-    else:
-        s = s[:, :, aidx]
-    valid = s[s > -1]
-    return -1.0 if valid.size == 0 else float(np.mean(valid))
+        return mean_defined(s[:, :, freq_groups[spec.freq], aidx] if spec.freq is not None else s[:, :, :, aidx])
+    return mean_defined(s[:, :, aidx])
 
 
 def summary_line(spec: LvisStat, value: float, iou_thrs: Sequence[float], max_dets: int) -> str:
