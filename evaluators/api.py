@@ -50,6 +50,10 @@ def evaluate(
     log: Optional[Callable[[str], None]] = None,
     progress: bool = False,
     workers: Optional[int] = None,
+    eval_mode: str = "11points",
+    iou_thr: float = 0.5,
+    classes: Optional[Sequence[str]] = None,
+    imageset: Optional[Union[PathLike, Sequence[str]]] = None,
 ) -> EvalResult:
     """Evaluate detections with the reference tool's exact numbers (pycocotools, or lvis-api for LVIS).
 
@@ -57,15 +61,20 @@ def evaluate(
         gt: annotation file path, an already-loaded dataset dict, or a :class:`GroundTruth`.
         preds: results file path, a list of result dicts, or an (N, 7) array
             ``[image_id, x, y, w, h, score, category_id]`` (as pycocotools' ``loadRes``).
-        metric: ``bbox``, ``segm`` or ``proposal`` (class-agnostic boxes, maxDets 100/300/1000).
+        metric: ``bbox``, ``segm``, ``proposal`` (class-agnostic boxes, maxDets 100/300/1000) or ``rotated``
+            (DOTA Task1: ``gt`` a labelTxt folder or polygon JSON, ``preds`` a Task1 folder or results JSON).
         device: ``auto`` (cuda when available), ``cpu``, ``cuda`` or ``cuda:k``.
         iou_thrs, max_dets, area_ranges, img_ids, cat_ids, use_cats: pycocotools' ``Params``
             (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``). For LVIS,
             ``max_dets`` is one number, the per-image cap (default 300).
         protocol: ``coco`` or ``lvis``; ``None`` recognises LVIS annotation files and uses ``coco`` else.
+            Rotated: ``dota-v1.0`` (default), ``dota-v1.5`` or ``mmrotate``.
         log: optional callable receiving progress lines (the CLI sends them to stderr).
         progress: show a tqdm bar (stderr) over the matching steps.
         workers: CPU threads for the torch kernels (default: torch's, i.e. the cores it is given).
+        eval_mode, iou_thr, classes, imageset: rotated only: ``11points`` or ``area`` AP, the IoU
+            threshold, the class list (default: the protocol's DOTA classes) and an image-set file or
+            list of image names (default: every label file).
 
     Returns:
         :class:`EvalResult` with ``stats``, ``per_class``, ``summary()`` and pycocotools' arrays.
@@ -78,6 +87,16 @@ def evaluate(
     dev = resolve_device(device)
     if workers is not None and workers < 1:
         raise ParameterError(f"Expected `workers` to be a positive integer but got {workers!r}.")
+    if metric == "rotated":
+        from .rotated import evaluate_rotated
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(workers or threads)
+        try:
+            return evaluate_rotated(gt, preds, protocol=protocol or "dota-v1.0", eval_mode=eval_mode, iou_thr=iou_thr,
+                                    classes=classes, imageset=imageset, device=dev, log=log)
+        finally:
+            torch.set_num_threads(threads)
     with gc_paused():
         ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
         protocol = _protocol(protocol, ground, metric, log)

@@ -34,11 +34,12 @@ def _ints(ctx, param, value: Optional[str]) -> Optional[List[int]]:
 
 
 @click.command(name="evaluate", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("preds", type=click.Path(dir_okay=False))
-@click.option("--gt", required=True, type=click.Path(dir_okay=False), help="Ground-truth annotation file (COCO JSON).")
-@click.option("--metric", type=click.Choice(["bbox", "segm", "proposal"]), default="bbox", show_default=True)
-@click.option("--protocol", type=click.Choice(["coco", "lvis"]), default=None,
-              help="Evaluation rules [default: lvis for LVIS annotation files, else coco].")
+@click.argument("preds", type=click.Path())
+@click.option("--gt", required=True, type=click.Path(),
+              help="Ground truth: COCO/LVIS JSON; for --metric rotated a DOTA labelTxt folder or polygon JSON.")
+@click.option("--metric", type=click.Choice(["bbox", "segm", "proposal", "rotated"]), default="bbox", show_default=True)
+@click.option("--protocol", type=click.Choice(["coco", "lvis", "dota-v1.0", "dota-v1.5", "mmrotate"]), default=None,
+              help="Evaluation rules [default: lvis for LVIS files, else coco; rotated: dota-v1.0].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write {metric, stats, per_class} JSON here.")
 @click.option("--per-class", is_flag=True, help="Also print a per-category table.")
@@ -50,18 +51,31 @@ def _ints(ctx, param, value: Optional[str]) -> Optional[List[int]]:
 @click.option("--class-agnostic", is_flag=True, help="Ignore categories (pycocotools useCats=0).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="CPU threads for the torch kernels [default: all cores torch sees].")
+@click.option("--eval-mode", type=click.Choice(["11points", "area"]), default="11points", show_default=True,
+              help="Rotated: VOC07 11-point or area AP.")
+@click.option("--iou-thr", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Rotated: IoU threshold.")
+@click.option("--classes", default=None, help="Rotated: comma-separated class names [default: the protocol's DOTA classes].")
+@click.option("--imageset", type=click.Path(dir_okay=False), default=None,
+              help="Rotated: image-set file (one image name per line) [default: every label file].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def evaluate_command(preds, gt, metric, protocol, device, output, per_class, iou_thrs, max_dets, img_ids, cat_ids,
-                     class_agnostic, workers, quiet) -> None:
-    """Evaluate detections in PREDS (COCO results JSON) against --gt with pycocotools' exact numbers."""
+                     class_agnostic, workers, eval_mode, iou_thr, classes, imageset, quiet) -> None:
+    """Evaluate detections in PREDS against --gt with the reference tool's exact numbers.
+
+    PREDS is a COCO results JSON (bbox, segm, proposal), or for --metric rotated a folder of
+    Task1_<class>.txt files or a results JSON with poly / rbox records.
+    """
     from .api import evaluate
 
     start = time.perf_counter()
     log = None if quiet else (lambda msg: click.echo(f"[evaluate] {msg}", err=True))
+    _check_options(metric, protocol, iou_thrs, max_dets, img_ids, cat_ids, class_agnostic)
     try:
         result = evaluate(gt, preds, metric, device=device, iou_thrs=iou_thrs, max_dets=max_dets, img_ids=img_ids,
                           cat_ids=cat_ids, use_cats=False if class_agnostic else None, protocol=protocol, log=log,
-                          progress=not quiet and sys.stderr.isatty(), workers=workers)
+                          progress=not quiet and sys.stderr.isatty(), workers=workers, eval_mode=eval_mode,
+                          iou_thr=iou_thr, classes=[c for c in classes.split(",") if c] if classes else None,
+                          imageset=imageset)
         if output:
             from dataprep.atomic import write_json_atomic
 
@@ -72,13 +86,28 @@ def evaluate_command(preds, gt, metric, protocol, device, output, per_class, iou
     if result.protocol == "lvis":
         click.echo(f"# LVIS protocol (lvis-api 0.5.3 rules){'' if protocol else ', recognised from the annotation file'}")
     click.echo(result.summary())
-    if per_class:
+    if per_class and metric != "rotated":
         click.echo("")
         click.echo(result.per_class_table())
     if log:
         info = result.info
         log(f"done: {info['images']} images, {info['detections']} detections, metric {metric}, device "
             f"{info['device']}, {time.perf_counter() - start:.2f}s" + (f"; wrote {output}" if output else ""))
+
+
+def _check_options(metric, protocol, iou_thrs, max_dets, img_ids, cat_ids, class_agnostic) -> None:
+    """Refuse options that do not apply to the chosen metric (usage error, exit code 2)."""
+    rotated_protocols = ("dota-v1.0", "dota-v1.5", "mmrotate")
+    if metric == "rotated":
+        coco_only = {"--iou-thrs": iou_thrs, "--max-dets": max_dets, "--img-ids": img_ids, "--cat-ids": cat_ids,
+                     "--class-agnostic": class_agnostic or None}
+        given = [k for k, v in coco_only.items() if v is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} do(es) not apply to --metric rotated (use --iou-thr, --classes, --imageset).")
+        if protocol is not None and protocol not in rotated_protocols:
+            raise click.UsageError(f"--protocol {protocol} is not a rotated protocol; use dota-v1.0, dota-v1.5 or mmrotate.")
+    elif protocol in rotated_protocols:
+        raise click.UsageError(f"--protocol {protocol} needs --metric rotated.")
 
 
 def main() -> None:

@@ -1,0 +1,255 @@
+"""Oriented ground truth and detections as columns, from DOTA folders or COCO-style JSON.
+
+Ground truth: a ``labelTxt`` folder, or a COCO-style JSON whose annotations hold an 8-number polygon
+(``segmentation: [[x1, y1, ..., y4]]`` as DOTA2COCO writes it, or ``poly``) and optionally a
+``difficulty``/``difficult`` field. Detections: a folder of ``Task1_<class>.txt`` files, or a COCO-style
+results list whose records hold ``poly`` (8 numbers) or ``rbox`` (cx, cy, w, h, angle in radians, with
+``angle_version`` oc, le90 or le135) and name their image (``image_id`` of the JSON ground truth, or the
+image name in ``image_name``/``file_name``) and class (``category_id`` or ``category``).
+Images are indexed 0..n-1 in ground-truth order, classes 0..K-1 in the requested order; rows keep file
+order, which decides ties between equal scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..errors import InputFileError, RecordError, UnknownIdError
+from ..kernels.rbox import VERSIONS, rbox_to_poly
+from . import dota
+from .jsonio import PathLike, load_json
+
+Log = Optional[Callable[[str], None]]
+
+
+@dataclass
+class RotatedGroundTruth:
+    """Ground-truth polygons of the evaluated images and classes (columns in file order)."""
+
+    source: str
+    img_names: List[str]
+    class_names: Tuple[str, ...]
+    ann_img: np.ndarray
+    ann_cat: np.ndarray
+    ann_poly: np.ndarray  # (N, 8) float64
+    ann_difficulty: np.ndarray  # (N,) int64
+    ann_where: List[str]
+    json_img_ids: Optional[Dict[int, int]] = None  # COCO image id -> image index (JSON ground truth)
+    json_cat_ids: Optional[Dict[int, int]] = None  # COCO category id -> class index
+
+    @property
+    def img_ids(self) -> np.ndarray:
+        return np.arange(len(self.img_names), dtype=np.int64)
+
+    @property
+    def cat_ids(self) -> np.ndarray:
+        return np.arange(len(self.class_names), dtype=np.int64)
+
+
+@dataclass
+class RotatedPredictions:
+    """Detections as columns in file order (class files in class order, lines in file order)."""
+
+    source: str
+    img: np.ndarray
+    cat: np.ndarray
+    score: np.ndarray
+    poly: np.ndarray  # (N, 8) float64
+    where: List[str]
+    n_skipped: int = 0  # detections of classes that are not evaluated
+
+    def __len__(self) -> int:
+        return int(self.img.size)
+
+
+def load_rotated_ground_truth(gt: Union[PathLike, Mapping[str, Any]], classes: Optional[Sequence[str]],
+                              default_classes: Sequence[str], imageset: Optional[Sequence[str]] = None,
+                              log: Log = None) -> RotatedGroundTruth:
+    """Read a labelTxt folder or a COCO-style polygon JSON; keep the objects of ``classes``."""
+    if isinstance(gt, Mapping) or Path(gt).suffix.lower() == ".json" or Path(gt).is_file():
+        return _gt_from_json(gt, classes, imageset, log)
+    labels = dota.load_label_folder(Path(gt), imageset)
+    names = tuple(classes or default_classes)
+    index = {c: k for k, c in enumerate(names)}
+    img, cat, poly, diff, where = [], [], [], [], []
+    other: Dict[str, int] = {}
+    for i, (image, objects) in enumerate(labels.items()):
+        path = str(Path(gt) / f"{image}.txt")
+        for ob in objects:
+            k = index.get(ob.name)
+            if k is None:
+                other[ob.name] = other.get(ob.name, 0) + 1
+                continue
+            img.append(i); cat.append(k); poly.append(ob.poly); diff.append(ob.difficulty)
+            where.append(f"{path}, line {ob.line}")
+    if other and log:
+        log(f"ground truth: {sum(other.values())} objects of classes outside the evaluated list are not used "
+            f"({', '.join(sorted(other))}); pass classes= to evaluate them")
+    return RotatedGroundTruth(str(gt), list(labels), names, np.asarray(img, np.int64), np.asarray(cat, np.int64),
+                              dota.polys_array(poly), np.asarray(diff, np.int64), where)
+
+
+def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
+    source = "<dict>" if isinstance(gt, Mapping) else str(gt)
+    data = gt if isinstance(gt, Mapping) else load_json(gt, "ground truth")
+    if not isinstance(data, Mapping) or not all(k in data for k in ("images", "annotations", "categories")):
+        raise InputFileError(source, "is not a COCO-style annotation file (needs images, annotations, categories)",
+                             fix="pass a labelTxt folder or a COCO-style JSON of polygons (dataprep coco-from-dota).")
+    cats = sorted(data["categories"], key=lambda c: int(c["id"]))
+    cat_names = {int(c["id"]): str(c["name"]) for c in cats}
+    names = tuple(classes or [cat_names[c] for c in sorted(cat_names)])
+    index = {c: k for k, c in enumerate(names)}
+    json_cat = {cid: index[n] for cid, n in cat_names.items() if n in index}
+    images = data["images"]
+    stems = [Path(str(im.get("file_name", im["id"]))).stem for im in images]
+    if imageset is not None:
+        keep = set(imageset)
+        images = [im for im, s in zip(images, stems) if s in keep]
+        stems = [s for s in stems if s in keep]
+    json_img = {int(im["id"]): i for i, im in enumerate(images)}
+    img, cat, poly, diff, where = [], [], [], [], []
+    for n, ann in enumerate(data["annotations"]):
+        i = json_img.get(int(ann["image_id"]))
+        k = json_cat.get(int(ann["category_id"]))
+        if i is None or k is None:
+            continue
+        img.append(i); cat.append(k)
+        poly.append(_json_poly(ann, f"{source} 'annotations'", n, gt=True))
+        diff.append(int(ann.get("difficulty", ann.get("difficult", 0)) or 0))
+        where.append(f"{source} 'annotations' record #{n}")
+    return RotatedGroundTruth(source, stems, names, np.asarray(img, np.int64), np.asarray(cat, np.int64),
+                              dota.polys_array(poly), np.asarray(diff, np.int64), where, json_img, json_cat)
+
+
+def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: RotatedGroundTruth,
+                             log: Log = None) -> RotatedPredictions:
+    """Read a Task1 folder or a COCO-style results list; check image names against ``gt``."""
+    if not isinstance(preds, (str, Path)) or Path(preds).suffix.lower() == ".json" or Path(preds).is_file():
+        return _preds_from_json(preds, gt, log)
+    files = dota.task1_files(Path(preds))
+    img_index = {n: i for i, n in enumerate(gt.img_names)}
+    img, cat, score, poly, where = [], [], [], [], []
+    missing = [c for c in gt.class_names if c not in files]
+    extra = [c for c in files if c not in gt.class_names]
+    skipped = 0
+    for k, name in enumerate(gt.class_names):
+        if name not in files:
+            continue
+        lines = dota.load_task1_file(files[name])
+        for image, line in zip(lines.images, lines.lines):
+            if image not in img_index:
+                raise UnknownIdError(f"{files[name]}, line {line}", "image", [image], 1,
+                                     fix=f"the ground truth {gt.source} has no image {image!r}: evaluate against the "
+                                         "labelTxt folder (or image set) that holds it, or merge tile detections first "
+                                         "(dataprep dota-merge) if these are tile names.")
+            img.append(img_index[image])
+        cat.extend([k] * len(lines.images))
+        score.extend(lines.scores)
+        poly.extend(lines.polys)
+        where.extend(f"{files[name]}, line {ln}" for ln in lines.lines)
+    for name in extra:
+        skipped += sum(1 for ln in files[name].read_text().splitlines() if ln.strip())
+    if log and missing:
+        log(f"predictions: no Task1 file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
+    if log and extra:
+        log(f"predictions: Task1 files of classes outside the evaluated list are not used ({', '.join(extra)})")
+    return RotatedPredictions(str(preds), np.asarray(img, np.int64), np.asarray(cat, np.int64),
+                              np.asarray(score, np.float64), dota.polys_array(poly), where, skipped)
+
+
+def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
+    source = "<list>" if not isinstance(preds, (str, Path)) else str(preds)
+    records = preds if not isinstance(preds, (str, Path)) else load_json(preds, "predictions")
+    if isinstance(records, Mapping):
+        records = records.get("annotations", records)
+    if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
+        raise InputFileError(source, "predictions must be a list of result records",
+                             fix="write a JSON list of {image_id|image_name, category_id|category, score, poly|rbox}.")
+    img_by_name = {n: i for i, n in enumerate(gt.img_names)}
+    cls_by_name = {c: k for k, c in enumerate(gt.class_names)}
+    img, cat, score, poly, where = [], [], [], [], []
+    skipped = 0
+    for n, r in enumerate(records):
+        where_n = f"{source}, record #{n}"
+        if not isinstance(r, Mapping) or "score" not in r:
+            raise RecordError(source, n, r, "is not a result record with a 'score'",
+                              fix="write {image_id|image_name, category_id|category, score, poly|rbox}.")
+        k = _record_class(r, gt, cls_by_name, source, n)
+        if k is None:
+            skipped += 1
+            continue
+        i = _record_image(r, gt, img_by_name, source, n)
+        s = r["score"]
+        if not isinstance(s, (int, float)) or not np.isfinite(s):
+            raise RecordError(source, n, r, f"score {s!r} is not a finite number",
+                              fix="drop the record or fix the model output that produced it.")
+        img.append(i); cat.append(k); score.append(float(s)); where.append(where_n)
+        poly.append(_json_poly(r, source, n, gt=False))
+    return RotatedPredictions(source, np.asarray(img, np.int64), np.asarray(cat, np.int64),
+                              np.asarray(score, np.float64), dota.polys_array(poly), where, skipped)
+
+
+def _record_class(r, gt, cls_by_name, source, n) -> Optional[int]:
+    if "category" in r:
+        return cls_by_name.get(str(r["category"]))
+    if "category_id" not in r:
+        raise RecordError(source, n, r, "names no class", fix="add 'category' (a class name) or 'category_id'.")
+    cid = int(r["category_id"])
+    if gt.json_cat_ids is not None:
+        return gt.json_cat_ids.get(cid)
+    if 1 <= cid <= len(gt.class_names):
+        return cid - 1  # DOTA2COCO numbering: ids 1..K in class-list order
+    raise UnknownIdError(source, "category", [cid], 1,
+                         fix=f"with a labelTxt ground truth, category_id k means the k-th evaluated class (1..{len(gt.class_names)}); "
+                             "or give 'category' as a class name.")
+
+
+def _record_image(r, gt, img_by_name, source, n) -> int:
+    name = r.get("image_name", r.get("file_name"))
+    if name is None and gt.json_img_ids is not None and "image_id" in r:
+        i = gt.json_img_ids.get(int(r["image_id"]))
+        if i is None:
+            raise UnknownIdError(f"{source}, record #{n}", "image", [r["image_id"]], 1,
+                                 fix=f"use the image ids of {gt.source}.")
+        return i
+    if name is None:
+        name = r.get("image_id")
+    if name is None:
+        raise RecordError(source, n, r, "names no image", fix="add 'image_name' (or 'image_id' of a JSON ground truth).")
+    stem = Path(str(name)).stem
+    if stem not in img_by_name:
+        raise UnknownIdError(f"{source}, record #{n}", "image", [name], 1,
+                             fix=f"the ground truth {gt.source} has no such image: check the names or merge tiles first.")
+    return img_by_name[stem]
+
+
+def _json_poly(r: Mapping, source: str, n: int, gt: bool) -> Tuple[float, ...]:
+    if "poly" in r:
+        values = r["poly"]
+    elif "rbox" in r:
+        version = r.get("angle_version", "le90")
+        if version not in VERSIONS:
+            raise RecordError(source, n, r, f"angle_version {version!r} is not one of {', '.join(VERSIONS)}",
+                              fix="give the convention the rboxes were written in (mmrotate's angle_version).")
+        box = r["rbox"]
+        if not isinstance(box, Sequence) or len(box) != 5:
+            raise RecordError(source, n, r, "'rbox' is not 5 numbers", fix="write [cx, cy, w, h, angle in radians].")
+        return tuple(rbox_to_poly(np.asarray([box], np.float64), version)[0].tolist())
+    elif gt and isinstance(r.get("segmentation"), list) and r["segmentation"] and isinstance(r["segmentation"][0], list):
+        values = r["segmentation"][0]
+    else:
+        raise RecordError(source, n, r, "has no polygon", fix="give 'poly' (8 numbers) or 'rbox' (cx, cy, w, h, angle)"
+                          + (" or a 'segmentation' polygon of 4 points." if gt else "."))
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise RecordError(source, n, r, "polygon holds something that is not a number", fix="write 8 numbers.") from None
+    if len(values) != 8:
+        raise RecordError(source, n, r, f"polygon has {len(values)} numbers, not 8",
+                          fix="give the 4 corners x1 y1 x2 y2 x3 y3 x4 y4 (DOTA quadrilaterals).")
+    if not np.all(np.isfinite(values)):
+        raise RecordError(source, n, r, "polygon holds NaN or infinity", fix="drop the record or fix its producer.")
+    return tuple(values)

@@ -1,0 +1,101 @@
+"""Candidate (detection, ground truth) pairs for polygons, with IoUs that decide exactly as the devkit's.
+
+Per same-group pair, in bounded chunks:
+
+1. the devkit's own pre-filter: horizontal boxes must overlap under its +1-pixel convention (it never
+   computes the polygon IoU of other pairs);
+2. a safe bound drops pairs that cannot reach the lowest threshold: for simple polygons
+   IoU <= I / (A + B - I) with I = min(A, B, box overlap);
+3. :func:`~evaluators.kernels.poly_iou.decision_iou`: the fast convex kernel, with polyiou's exact
+   triangle clipping wherever a value is near a threshold or the polygons are not convex.
+
+The matching takes each detection's arg-max ground truth, so after selection the candidates of a
+detection whose best values lie within their error bounds of each other are recomputed exactly too:
+then both every threshold comparison and every arg-max are the devkit's.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..kernels.poly_iou import decision_iou, error_bound, poly_iou
+from .grouping import Groups, pair_chunks
+from .pairs import Candidates
+
+
+def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray, thresholds: Sequence[float],
+                       strict: bool, device: torch.device, devkit_prefilter: bool = True) -> Candidates:
+    """Pairs with IoU above (``strict``) or at least the lowest threshold; ``gt_poly``/``dt_poly`` are in
+    ``groups`` order (``gt_row`` / ``dt_row`` applied). IoU is polyiou(GT, detection)."""
+    g = torch.as_tensor(gt_poly, dtype=torch.float64, device=device)
+    d = torch.as_tensor(dt_poly, dtype=torch.float64, device=device)
+    g_box, d_box = _hbb(g), _hbb(d)
+    g_area, d_area = _area(g), _area(d)
+    g_convex, d_convex = _convex(g), _convex(d)
+    t_min = float(min(thresholds))
+    dets, gts, ious, exact, bounds = [], [], [], [], []
+    for det_np, gt_np in pair_chunks(groups):
+        det = torch.from_numpy(det_np).to(device)
+        gt = torch.from_numpy(gt_np).to(device)
+        gb, db = g_box[gt], d_box[det]
+        if devkit_prefilter:  # dota_evaluation_task1: HBB IoU with +1 widths must be > 0
+            iw = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0]) + 1.0).clamp(min=0.0)
+            ih = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1]) + 1.0).clamp(min=0.0)
+            keep = (iw > 0) & (ih > 0)
+            det, gt, gb, db = det[keep], gt[keep], gb[keep], db[keep]
+        ow = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])).clamp(min=0.0)
+        oh = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])).clamp(min=0.0)
+        ga, da = g_area[gt], d_area[det]
+        top = torch.minimum(torch.minimum(ga, da), ow * oh)
+        upper = top / (ga + da - top)
+        simple = g_convex[gt] & d_convex[det]
+        margin = torch.clamp(error_bound(g[gt], d[det]), min=1e-6)
+        live = ~simple | ~(upper < t_min - margin)
+        det, gt = det[live], gt[live]
+        iou, ex, bound = decision_iou(g[gt], d[det], thresholds)
+        keep = (iou > t_min - bound) | (iou >= t_min)
+        dets.append(det[keep]); gts.append(gt[keep]); ious.append(iou[keep]); exact.append(ex[keep])
+        bounds.append(bound[keep])
+    if not dets:
+        empty = torch.zeros(0, dtype=torch.int64, device=device)
+        return Candidates(empty, empty, torch.zeros(0, dtype=torch.float64, device=device))
+    det, gt, iou = torch.cat(dets), torch.cat(gts), torch.cat(ious)
+    exact, bound = torch.cat(exact), torch.cat(bounds)
+    iou = _exact_near_best(det, gt, iou, exact, bound, g, d, groups.dt_row.size)
+    keep = iou > t_min if strict else iou >= t_min
+    return Candidates(det[keep], gt[keep], iou[keep])
+
+
+def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int) -> torch.Tensor:
+    """Recompute exactly the candidates that could be their detection's arg-max or tie with it."""
+    if det.numel() == 0:
+        return iou
+    best = torch.full((n_det,), -1.0, dtype=torch.float64, device=iou.device)
+    best.scatter_reduce_(0, det, iou - bound, "amax", include_self=True)
+    contender = iou + bound >= best[det]
+    count = torch.bincount(det[contender], minlength=n_det)
+    redo = contender & (count[det] > 1) & ~exact
+    idx = torch.nonzero(redo).flatten()
+    if idx.numel():
+        iou = iou.clone()
+        iou[idx] = poly_iou(g[gt[idx]], d[det[idx]])
+    return iou
+
+
+def _hbb(poly: torch.Tensor) -> torch.Tensor:
+    x, y = poly[:, 0::2], poly[:, 1::2]
+    return torch.stack([x.amin(1), y.amin(1), x.amax(1), y.amax(1)], 1)
+
+
+def _area(poly: torch.Tensor) -> torch.Tensor:
+    x, y = poly[:, 0::2], poly[:, 1::2]
+    return (x * y.roll(-1, 1) - y * x.roll(-1, 1)).sum(1).abs() / 2.0
+
+
+def _convex(poly: torch.Tensor) -> torch.Tensor:
+    x, y = poly[:, 0::2], poly[:, 1::2]
+    ex, ey = x.roll(-1, 1) - x, y.roll(-1, 1) - y
+    turn = ex * ey.roll(-1, 1) - ey * ex.roll(-1, 1)
+    return (turn > 0).all(1) | (turn < 0).all(1)
