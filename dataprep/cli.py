@@ -6,6 +6,7 @@ import click
 from evaluators.cli import evaluate_command
 
 from . import __version__
+from .cli_merge import dota_merge_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,6 +16,7 @@ def cli() -> None:
 
 
 cli.add_command(evaluate_command, name="evaluate")
+cli.add_command(dota_merge_command, name="dota-merge")
 
 
 def main() -> None:

@@ -6,11 +6,12 @@
 """
 from .api import evaluate
 from .evaluator import Evaluator
+from .kernels.rbox import normalize_rbox, poly_to_rbox, rbox_to_poly
 from .errors import DataprepError, InputFileError, ParameterError, RecordError, UnknownIdError
 from .params import EvalParams
 from .result import EvalResult
 
 __all__ = [
-    "evaluate", "Evaluator", "EvalParams", "EvalResult",
+    "evaluate", "Evaluator", "EvalParams", "EvalResult", "rbox_to_poly", "poly_to_rbox", "normalize_rbox",
     "DataprepError", "InputFileError", "RecordError", "UnknownIdError", "ParameterError",
 ]
