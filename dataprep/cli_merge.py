@@ -9,7 +9,7 @@ from evaluators.errors import DataprepError
 
 
 @click.command(name="dota-merge", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("tile_preds", type=click.Path(exists=True, file_okay=False))
+@click.argument("tile_preds", type=click.Path(exists=True))
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
               help="Folder for the merged Task1_<class>.txt files (a .zip beside it for the evaluation server).")
 @click.option("--nms-iou", type=click.FloatRange(0, 1), default=0.1, show_default=True,
@@ -26,7 +26,8 @@ from evaluators.errors import DataprepError
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="CPU threads for the torch kernels.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def dota_merge_command(tile_preds, out, nms_iou, nms, name_style, classes, no_zip, device, workers, quiet) -> None:
-    """Merge tile-level Task1 files in TILE_PREDS into whole-image Task1 files (class-wise NMS)."""
+    """Merge tile-level detections in TILE_PREDS (a folder of Task1_<class>.txt files, or a JSON list of
+    {image_name, category, score, poly|rbox} records) into whole-image Task1 files (class-wise NMS)."""
     import torch
 
     from evaluators.data import dota

@@ -92,7 +92,8 @@ def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: 
         try:
             t = parse_tile_name(tile, name_style)
         except ValueError:
-            raise RecordError(f"{source}, line {ln}", 0, tile, "tile name does not parse",
+            raise RecordError(f"{source}, {'record #' if source.endswith('.json') else 'line '}{ln}", 0, tile,
+                          "tile name does not parse",
                               fix="tile names look like P0003__1024__824___0 (mmrotate) or P0003__1__824___0 (devkit); "
                                   "whole-image detections need no merge.") from None
         names.append(t.image)
@@ -131,16 +132,17 @@ def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
         raise InputFileError(out, "is the input folder", fix="write the merged files to another folder.")
-    files = dota.task1_files(src)
+    inputs = _json_classes(src, classes) if src.is_file() else {c: (p, None) for c, p in dota.task1_files(src).items()}
     dev = torch.device(device)
     summary = MergeSummary()
     tiles, images = set(), set()
-    names = list(files) + [c for c in classes if c not in files]
+    names = list(inputs) + [c for c in classes if c not in inputs]
     for name in tqdm(names, desc="merging", unit="class", disable=not progress):
         merged: List[str] = []
-        if name in files:
-            lines = dota.load_task1_file(files[name])
-            merged = merge_class(lines, str(files[name]), nms_iou, nms, name_style, dev)
+        if name in inputs:
+            path, lines = inputs[name]
+            lines = lines if lines is not None else dota.load_task1_file(path)
+            merged = merge_class(lines, str(path), nms_iou, nms, name_style, dev)
             tiles.update(lines.images)
             images.update(m.split(" ", 1)[0] for m in merged)
             summary.per_class[name] = (len(lines.images), len(merged))
@@ -150,7 +152,7 @@ def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly
         with open_atomic(path, "w") as fh:
             fh.write("".join(m + "\n" for m in merged))
         summary.files.append(path)
-        if log and name in files:
+        if log and name in inputs:
             n_in, n_out = summary.per_class[name]
             log(f"{name}: {n_in} -> {n_out}")
     if make_zip:
@@ -162,6 +164,40 @@ def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly
     summary.tiles, summary.images = len(tiles), len(images)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _json_classes(path: Path, classes: Sequence[str]) -> Dict[str, Tuple[str, dota.Task1Lines]]:
+    """Tile detections from a results JSON list, per class: records name the tile (``image_name`` or
+    ``file_name``), the class (``category``, or ``category_id`` k = the k-th of ``classes``), the
+    ``score`` and ``poly`` (8 numbers) or ``rbox`` (cx, cy, w, h, angle; ``angle_version``)."""
+    from evaluators.data.jsonio import load_json
+    from evaluators.data.rotated import _json_poly
+
+    records = load_json(path, "tile predictions")
+    if not isinstance(records, list):
+        raise InputFileError(path, "is not a JSON list of detection records",
+                             fix="write [{image_name, category, score, poly|rbox}, ...] or pass a Task1 folder.")
+    out: Dict[str, Tuple[str, dota.Task1Lines]] = {}
+    for n, r in enumerate(records):
+        if not isinstance(r, dict) or "score" not in r or not ("image_name" in r or "file_name" in r):
+            raise RecordError(str(path), n, r, "needs image_name (the tile name), score and a class",
+                              fix="write {image_name, category, score, poly|rbox}.")
+        if "category" in r:
+            cls = str(r["category"])
+        elif isinstance(r.get("category_id"), int) and 1 <= r["category_id"] <= len(classes):
+            cls = classes[r["category_id"] - 1]
+        else:
+            raise RecordError(str(path), n, r, "names no known class",
+                              fix=f"give 'category' (a name) or 'category_id' 1..{len(classes)} of --classes.")
+        score = r["score"]
+        if not isinstance(score, (int, float)) or not np.isfinite(score):
+            raise RecordError(str(path), n, r, f"score {score!r} is not a finite number", fix="drop the record.")
+        lines = out.setdefault(cls, (str(path), dota.Task1Lines()))[1]
+        lines.images.append(Path(str(r.get("image_name", r.get("file_name")))).stem)
+        lines.scores.append(float(score))
+        lines.polys.append(_json_poly(r, str(path), n, gt=False))
+        lines.lines.append(n)
+    return out
 
 
 def _rectangles(polys: np.ndarray) -> np.ndarray:

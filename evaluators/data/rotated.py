@@ -58,7 +58,6 @@ class RotatedPredictions:
     cat: np.ndarray
     score: np.ndarray
     poly: np.ndarray  # (N, 8) float64
-    where: List[str]
     n_skipped: int = 0  # detections of classes that are not evaluated
 
     def __len__(self) -> int:
@@ -131,33 +130,33 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         return _preds_from_json(preds, gt, log)
     files = dota.task1_files(Path(preds))
     img_index = {n: i for i, n in enumerate(gt.img_names)}
-    img, cat, score, poly, where = [], [], [], [], []
+    img, cat, score, poly = [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
-    skipped = 0
     for k, name in enumerate(gt.class_names):
         if name not in files:
             continue
         lines = dota.load_task1_file(files[name])
-        for image, line in zip(lines.images, lines.lines):
-            if image not in img_index:
-                raise UnknownIdError(f"{files[name]}, line {line}", "image", [image], 1,
-                                     fix=f"the ground truth {gt.source} has no image {image!r}: evaluate against the "
-                                         "labelTxt folder (or image set) that holds it, or merge tile detections first "
-                                         "(dataprep dota-merge) if these are tile names.")
-            img.append(img_index[image])
-        cat.extend([k] * len(lines.images))
-        score.extend(lines.scores)
-        poly.extend(lines.polys)
-        where.extend(f"{files[name]}, line {ln}" for ln in lines.lines)
-    for name in extra:
-        skipped += sum(1 for ln in files[name].read_text().splitlines() if ln.strip())
+        index = np.fromiter((img_index.get(n, -1) for n in lines.images), np.int64, len(lines.images))
+        if (index < 0).any():
+            bad = int(np.flatnonzero(index < 0)[0])
+            image = lines.images[bad]
+            raise UnknownIdError(f"{files[name]}, line {lines.lines[bad]}", "image", [image], int((index < 0).sum()),
+                                 fix=f"the ground truth {gt.source} has no image {image!r}: evaluate against the "
+                                     "labelTxt folder (or image set) that holds it, or merge tile detections first "
+                                     "(dataprep dota-merge) if these are tile names.")
+        img.append(index)
+        cat.append(np.full(index.size, k, np.int64))
+        score.append(np.asarray(lines.scores, np.float64))
+        poly.append(dota.polys_array(lines.polys))
+    skipped = sum(len(dota.load_task1_file(files[name]).images) for name in extra)
     if log and missing:
         log(f"predictions: no Task1 file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
     if log and extra:
-        log(f"predictions: Task1 files of classes outside the evaluated list are not used ({', '.join(extra)})")
-    return RotatedPredictions(str(preds), np.asarray(img, np.int64), np.asarray(cat, np.int64),
-                              np.asarray(score, np.float64), dota.polys_array(poly), where, skipped)
+        log(f"predictions: {skipped} detections of classes outside the evaluated list are not used ({', '.join(extra)})")
+    cat_ = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype)  # noqa: E731
+    return RotatedPredictions(str(preds), cat_(img, np.int64), cat_(cat, np.int64), cat_(score, np.float64),
+                              np.concatenate(poly) if poly else np.zeros((0, 8)), skipped)
 
 
 def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
@@ -170,10 +169,9 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
                              fix="write a JSON list of {image_id|image_name, category_id|category, score, poly|rbox}.")
     img_by_name = {n: i for i, n in enumerate(gt.img_names)}
     cls_by_name = {c: k for k, c in enumerate(gt.class_names)}
-    img, cat, score, poly, where = [], [], [], [], []
+    img, cat, score, poly = [], [], [], []
     skipped = 0
     for n, r in enumerate(records):
-        where_n = f"{source}, record #{n}"
         if not isinstance(r, Mapping) or "score" not in r:
             raise RecordError(source, n, r, "is not a result record with a 'score'",
                               fix="write {image_id|image_name, category_id|category, score, poly|rbox}.")
@@ -186,10 +184,10 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
         if not isinstance(s, (int, float)) or not np.isfinite(s):
             raise RecordError(source, n, r, f"score {s!r} is not a finite number",
                               fix="drop the record or fix the model output that produced it.")
-        img.append(i); cat.append(k); score.append(float(s)); where.append(where_n)
+        img.append(i); cat.append(k); score.append(float(s))
         poly.append(_json_poly(r, source, n, gt=False))
     return RotatedPredictions(source, np.asarray(img, np.int64), np.asarray(cat, np.int64),
-                              np.asarray(score, np.float64), dota.polys_array(poly), where, skipped)
+                              np.asarray(score, np.float64), dota.polys_array(poly), skipped)
 
 
 def _record_class(r, gt, cls_by_name, source, n) -> Optional[int]:

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..kernels.poly_iou import decision_iou, error_bound, poly_iou
+from ..kernels.poly_iou import Quads, decision_iou_pairs, error_bound_pairs, poly_iou
 from .grouping import Groups, pair_chunks
 from .pairs import Candidates
 
@@ -29,32 +29,29 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
                        strict: bool, device: torch.device, devkit_prefilter: bool = True) -> Candidates:
     """Pairs with IoU above (``strict``) or at least the lowest threshold; ``gt_poly``/``dt_poly`` are in
     ``groups`` order (``gt_row`` / ``dt_row`` applied). IoU is polyiou(GT, detection)."""
-    g = torch.as_tensor(gt_poly, dtype=torch.float64, device=device)
-    d = torch.as_tensor(dt_poly, dtype=torch.float64, device=device)
-    g_box, d_box = _hbb(g), _hbb(d)
-    g_area, d_area = _area(g), _area(d)
-    g_convex, d_convex = _convex(g), _convex(d)
+    g = Quads.build(torch.as_tensor(gt_poly, dtype=torch.float64, device=device))
+    d = Quads.build(torch.as_tensor(dt_poly, dtype=torch.float64, device=device))
+    g_box, d_box = _hbb(g.raw), _hbb(d.raw)
     t_min = float(min(thresholds))
     dets, gts, ious, exact, bounds = [], [], [], [], []
     for det_np, gt_np in pair_chunks(groups):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
         gb, db = g_box[gt], d_box[det]
-        if devkit_prefilter:  # dota_evaluation_task1: HBB IoU with +1 widths must be > 0
-            iw = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0]) + 1.0).clamp(min=0.0)
-            ih = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1]) + 1.0).clamp(min=0.0)
-            keep = (iw > 0) & (ih > 0)
-            det, gt, gb, db = det[keep], gt[keep], gb[keep], db[keep]
-        ow = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])).clamp(min=0.0)
-        oh = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])).clamp(min=0.0)
-        ga, da = g_area[gt], d_area[det]
-        top = torch.minimum(torch.minimum(ga, da), ow * oh)
+        ow = torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])
+        oh = torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])
+        # dota_evaluation_task1 only looks at pairs whose HBB IoU with +1 widths is > 0; pairs whose boxes
+        # do not overlap cannot reach any positive threshold either
+        keep = ((ow + 1.0 > 0) & (oh + 1.0 > 0)) if devkit_prefilter or t_min > 0 else torch.ones_like(ow, dtype=torch.bool)
+        det, gt, ow, oh = det[keep], gt[keep], ow[keep], oh[keep]
+        ga, da = g.area[gt], d.area[det]
+        top = torch.minimum(torch.minimum(ga, da), ow.clamp(min=0.0) * oh.clamp(min=0.0))
         upper = top / (ga + da - top)
-        simple = g_convex[gt] & d_convex[det]
-        margin = torch.clamp(error_bound(g[gt], d[det]), min=1e-6)
-        live = ~simple | ~(upper < t_min - margin)
-        det, gt = det[live], gt[live]
-        iou, ex, bound = decision_iou(g[gt], d[det], thresholds)
+        simple = g.convex[gt] & d.convex[det]
+        margin = torch.clamp(error_bound_pairs(g, d, gt, det), min=1e-6)
+        keep = ~simple | ~(upper < t_min - margin)
+        det, gt = det[keep], gt[keep]
+        iou, ex, bound = decision_iou_pairs(g, d, gt, det, thresholds)
         keep = (iou > t_min - bound) | (iou >= t_min)
         dets.append(det[keep]); gts.append(gt[keep]); ious.append(iou[keep]); exact.append(ex[keep])
         bounds.append(bound[keep])
@@ -63,7 +60,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         return Candidates(empty, empty, torch.zeros(0, dtype=torch.float64, device=device))
     det, gt, iou = torch.cat(dets), torch.cat(gts), torch.cat(ious)
     exact, bound = torch.cat(exact), torch.cat(bounds)
-    iou = _exact_near_best(det, gt, iou, exact, bound, g, d, groups.dt_row.size)
+    iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d.raw, groups.dt_row.size)
     keep = iou > t_min if strict else iou >= t_min
     return Candidates(det[keep], gt[keep], iou[keep])
 
@@ -87,15 +84,3 @@ def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int) -> torch.Tens
 def _hbb(poly: torch.Tensor) -> torch.Tensor:
     x, y = poly[:, 0::2], poly[:, 1::2]
     return torch.stack([x.amin(1), y.amin(1), x.amax(1), y.amax(1)], 1)
-
-
-def _area(poly: torch.Tensor) -> torch.Tensor:
-    x, y = poly[:, 0::2], poly[:, 1::2]
-    return (x * y.roll(-1, 1) - y * x.roll(-1, 1)).sum(1).abs() / 2.0
-
-
-def _convex(poly: torch.Tensor) -> torch.Tensor:
-    x, y = poly[:, 0::2], poly[:, 1::2]
-    ex, ey = x.roll(-1, 1) - x, y.roll(-1, 1) - y
-    turn = ex * ey.roll(-1, 1) - ey * ex.roll(-1, 1)
-    return (turn > 0).all(1) | (turn < 0).all(1)

@@ -18,6 +18,8 @@ devkit writes an uninitialised point; here that point is skipped.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 _EPS = 1e-8
@@ -176,63 +178,91 @@ def _compact(x, y, keep):
     return ox, oy, m
 
 
+_NEXT = [1, 2, 3, 0]
+
+
+@dataclass
+class Quads:
+    """Per-quadrilateral values the pair kernels reuse: the raw corners (for the exact kernel), the corners
+    in counter-clockwise order with their edge vectors, |area|, strict convexity and the largest |coordinate|."""
+
+    raw: torch.Tensor
+    x: torch.Tensor
+    y: torch.Tensor
+    ex: torch.Tensor
+    ey: torch.Tensor
+    area: torch.Tensor
+    convex: torch.Tensor
+    scale: torch.Tensor
+
+    @classmethod
+    def build(cls, polys) -> "Quads":
+        """Tables for (N, 8) float64 polygons."""
+        raw = torch.as_tensor(polys, dtype=torch.float64)
+        x, y = raw[:, 0::2], raw[:, 1::2]
+        area = polygon_area(x, y)
+        flip = (area < 0)[:, None]
+        x = torch.where(flip, x.flip(1), x)
+        y = torch.where(flip, y.flip(1), y)
+        ex, ey = x[:, _NEXT] - x, y[:, _NEXT] - y
+        turn = ex * ey[:, _NEXT] - ey * ex[:, _NEXT]
+        return cls(raw, x, y, ex, ey, area.abs(), (turn > 0).all(1), raw.abs().amax(1) + 1.0)
+
+
 def convex_iou(p: torch.Tensor, q: torch.Tensor):
-    """Fast IoU of convex quadrilaterals in fixed-shape tensor operations (no clipping buffers).
+    """Fast IoU of convex quadrilaterals ``p[i]``, ``q[i]``; see :func:`convex_iou_pairs`."""
+    a, b = Quads.build(p), Quads.build(torch.as_tensor(q, dtype=torch.float64, device=a_device(p)))
+    idx = torch.arange(a.raw.shape[0], device=a.raw.device)
+    return convex_iou_pairs(a, b, idx, idx)
+
+
+def a_device(p) -> torch.device:
+    return p.device if isinstance(p, torch.Tensor) else torch.device("cpu")
+
+
+def convex_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor):
+    """Fast IoU of convex quadrilaterals ``a[ia]``, ``b[ib]`` in fixed-shape tensor operations.
 
     The intersection's boundary is the part of each polygon's boundary inside the other, so its area is
     half the sum of cross(X(t0), X(t1)) over the inside interval [t0, t1] of every edge (Green's
     theorem), each interval clipped against the other polygon's four half-planes. A shared edge is
-    counted once (from ``p``, when both run the same way). Coordinates are taken relative to ``p``'s
-    first vertex for accuracy.
+    counted once (from ``a``, when both run the same way). Coordinates are taken relative to the first
+    corner of ``a[ia]`` for accuracy.
 
     Returns ``(iou, convex)``: ``convex`` is False where either polygon is not strictly convex (the IoU
     there is meaningless and must come from :func:`poly_iou`).
     """
-    p = torch.as_tensor(p, dtype=torch.float64)
-    q = torch.as_tensor(q, dtype=torch.float64, device=p.device)
-    ox, oy = p[:, 0:1], p[:, 1:2]
-    px, py, pa, pc = _convex_ccw(p[:, 0::2] - ox, p[:, 1::2] - oy)
-    qx, qy, qa, qc = _convex_ccw(q[:, 0::2] - ox, q[:, 1::2] - oy)
-    inter = (_inside_edges(px, py, qx, qy, shared_counts=True)
-             + _inside_edges(qx, qy, px, py, shared_counts=False)) / 2.0
+    ox, oy = a.x[ia, :1], a.y[ia, :1]
+    px, py, pex, pey, pa = a.x[ia] - ox, a.y[ia] - oy, a.ex[ia], a.ey[ia], a.area[ia]
+    qx, qy, qex, qey, qa = b.x[ib] - ox, b.y[ib] - oy, b.ex[ib], b.ey[ib], b.area[ib]
+    inter = (_inside_edges(px, py, pex, pey, qx, qy, qex, qey, shared_counts=True)
+             + _inside_edges(qx, qy, qex, qey, px, py, pex, pey, shared_counts=False)) / 2.0
     inter = torch.minimum(inter.clamp(min=0.0), torch.minimum(pa, qa))
-    return inter / (pa + qa - inter), pc & qc
+    return inter / (pa + qa - inter), a.convex[ia] & b.convex[ib]
 
 
-def _convex_ccw(x: torch.Tensor, y: torch.Tensor):
-    """Counter-clockwise (in the shoelace sense) vertices, |area|, and whether the quad is strictly convex."""
-    area = polygon_area(x, y)
-    flip = area < 0
-    x = torch.where(flip[:, None], x.flip(1), x)
-    y = torch.where(flip[:, None], y.flip(1), y)
-    ex, ey = x.roll(-1, 1) - x, y.roll(-1, 1) - y
-    turn = ex * ey.roll(-1, 1) - ey * ex.roll(-1, 1)
-    return x, y, area.abs(), (turn > 0).all(1)
-
-
-def _inside_edges(ax: torch.Tensor, ay: torch.Tensor, bx: torch.Tensor, by: torch.Tensor, shared_counts: bool):
+def _inside_edges(ax, ay, adx, ady, bx, by, bdx, bdy, shared_counts: bool):
     """Sum over the edges of polygon a of cross(start, end) of the edge's part inside convex polygon b."""
     sx, sy = ax[:, :, None], ay[:, :, None]  # edge starts (N, 4, 1)
-    dx, dy = (ax.roll(-1, 1) - ax)[:, :, None], (ay.roll(-1, 1) - ay)[:, :, None]
+    dx, dy = adx[:, :, None], ady[:, :, None]
     qx, qy = bx[:, None, :], by[:, None, :]  # half-plane anchors (N, 1, 4)
-    ux, uy = (bx.roll(-1, 1) - bx)[:, None, :], (by.roll(-1, 1) - by)[:, None, :]
+    ux, uy = bdx[:, None, :], bdy[:, None, :]
     f0 = ux * (sy - qy) - uy * (sx - qx)  # >= 0: inside (left of b's edge)
     f1 = ux * (sy + dy - qy) - uy * (sx + dx - qx)
     collinear = (f0 == 0) & (f1 == 0)
     t = f0 / torch.where(f0 == f1, torch.ones_like(f0), f0 - f1)
-    lower = torch.where((f0 < 0) & (f1 >= 0), t, torch.zeros_like(t))
-    upper = torch.where((f0 >= 0) & (f1 < 0), t, torch.ones_like(t))
+    lower = torch.where((f0 < 0) & (f1 >= 0) & ~collinear, t, torch.zeros_like(t))
+    upper = torch.where((f0 >= 0) & (f1 < 0) & ~collinear, t, torch.ones_like(t))
     out = (f0 < 0) & (f1 < 0)
-    same_way = (dx * ux + dy * uy) > 0
-    along = same_way if shared_counts else torch.zeros_like(same_way)
-    lower = torch.where(collinear, torch.zeros_like(t), lower)
-    upper = torch.where(collinear, torch.ones_like(t), upper)
-    out = torch.where(collinear, ~along, out)
+    if shared_counts:
+        out = out | (collinear & ((dx * ux + dy * uy) <= 0))
+    else:
+        out = out | collinear
     lo = lower.amax(2)
     hi = upper.amin(2)
     live = ~out.any(2) & (lo < hi)
-    x0, y0 = ax + lo * dx[:, :, 0], ay + lo * dy[:, :, 0]
-    x1, y1 = ax + hi * dx[:, :, 0], ay + hi * dy[:, :, 0]
+    x0, y0 = ax + lo * adx, ay + lo * ady
+    x1, y1 = ax + hi * adx, ay + hi * ady
     c = torch.where(live, x0 * y1 - y0 * x1, torch.zeros_like(x0))
     return c.sum(1)
 
@@ -241,35 +271,40 @@ _ERR_SCALE = 2.2e-11  # 1e5 ulp per squared coordinate magnitude: the fast value
 
 
 def decision_iou(p: torch.Tensor, q: torch.Tensor, thresholds=()):
-    """IoUs that decide exactly as the devkit's ``polyiou`` at every threshold, at the fast kernel's cost.
+    """IoUs of ``p[i]``, ``q[i]`` that decide exactly as polyiou at every threshold; see :func:`decision_iou_pairs`."""
+    a = Quads.build(p)
+    b = Quads.build(torch.as_tensor(q, dtype=torch.float64, device=a.raw.device))
+    idx = torch.arange(a.raw.shape[0], device=a.raw.device)
+    return decision_iou_pairs(a, b, idx, idx, thresholds)
 
-    Convex pairs get :func:`convex_iou`; pairs that are not convex, or whose fast value lies within its
-    error bound of a threshold, are recomputed with :func:`poly_iou` (bit-identical). The bound is
+
+def decision_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor, thresholds=()):
+    """IoUs of ``a[ia]``, ``b[ib]`` that decide exactly as the devkit's ``polyiou(a, b)`` at every threshold.
+
+    Convex pairs get :func:`convex_iou_pairs`; pairs that are not convex, or whose fast value lies within
+    its error bound of a threshold, are recomputed with :func:`poly_iou` (bit-identical). The bound is
     ``1e-12 + 2.2e-11 * S**2 / max(area)`` (S the largest |coordinate| + 1): polyiou works in absolute
     coordinates, so its own rounding grows with S**2; measured errors stay below 1/200 of it.
 
     Returns ``(iou, exact, bound)``; ``exact`` marks values that are polyiou's to the bit, ``bound`` is
     the distance the other values may be from polyiou's.
     """
-    p = torch.as_tensor(p, dtype=torch.float64)
-    q = torch.as_tensor(q, dtype=torch.float64, device=p.device)
-    if p.shape[0] == 0:
-        z = torch.zeros(0, dtype=torch.float64, device=p.device)
-        return z, torch.zeros(0, dtype=torch.bool, device=p.device), z
-    iou, convex = convex_iou(p, q)
-    bound = error_bound(p, q)
+    if ia.numel() == 0:
+        z = torch.zeros(0, dtype=torch.float64, device=a.raw.device)
+        return z, torch.zeros(0, dtype=torch.bool, device=z.device), z
+    iou, convex = convex_iou_pairs(a, b, ia, ib)
+    bound = error_bound_pairs(a, b, ia, ib)
     exact = ~convex | ~torch.isfinite(iou) | ~torch.isfinite(bound)
     for t in thresholds:
         exact |= (iou - t).abs() <= bound
     idx = torch.nonzero(exact).flatten()
     if idx.numel():
-        iou[idx] = poly_iou(p[idx], q[idx])
+        iou[idx] = poly_iou(a.raw[ia[idx]], b.raw[ib[idx]])
     bound = torch.where(exact, torch.zeros_like(bound), bound)
     return iou, exact, bound
 
 
-def error_bound(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Distance bound between :func:`convex_iou` and polyiou's value (inf for zero-area polygons)."""
-    s = torch.maximum(p.abs().amax(1), q.abs().amax(1)) + 1.0
-    area = torch.maximum(polygon_area(p[:, 0::2], p[:, 1::2]).abs(), polygon_area(q[:, 0::2], q[:, 1::2]).abs())
-    return 1e-12 + _ERR_SCALE * s * s / area
+def error_bound_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor) -> torch.Tensor:
+    """Distance bound between :func:`convex_iou_pairs` and polyiou's value (inf for zero-area polygons)."""
+    s = torch.maximum(a.scale[ia], b.scale[ib])
+    return 1e-12 + _ERR_SCALE * s * s / torch.maximum(a.area[ia], b.area[ib])
