@@ -8,7 +8,7 @@ import torch
 
 from .data import dota
 from .data.jsonio import PathLike, gc_paused
-from .data.rotated import RotatedGroundTruth, load_rotated_ground_truth, load_rotated_predictions
+from .data.rotated import RotatedGroundTruth, load_rotated_ground_truth, load_rotated_predictions, warn_degenerate
 from .engine.poly_pairs import polygon_candidates
 from .engine.voc_pipeline import VocRules, run_voc_engine
 from .errors import ParameterError
@@ -30,6 +30,7 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
     with gc_paused():
         ground = load_rotated_ground_truth(gt, classes, proto.default_classes, imageset, log)
         dets = load_rotated_predictions(preds, ground, log)
+    warn_degenerate(ground, dets)
     if log:
         log(f"ground truth: {len(ground.img_names)} images, {ground.ann_img.size} objects; predictions: {len(dets)} detections")
     gt_poly, dt_poly = ground.ann_poly, dets.poly

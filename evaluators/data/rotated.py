@@ -11,6 +11,7 @@ order, which decides ties between equal scores.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -59,6 +60,14 @@ class RotatedPredictions:
     score: np.ndarray
     poly: np.ndarray  # (N, 8) float64
     n_skipped: int = 0  # detections of classes that are not evaluated
+    line: Optional[np.ndarray] = None  # line in its class's Task1 file (folder input) or record index (JSON)
+    files: Optional[Dict[int, str]] = None  # class index -> Task1 file
+
+    def where(self, i: int) -> str:
+        """The file and line (or record) of detection ``i``, for messages."""
+        if self.files is not None and self.line is not None:
+            return f"{self.files[int(self.cat[i])]}, line {int(self.line[i])}"
+        return f"{self.source}, record #{int(self.line[i]) if self.line is not None else i}"
 
     def __len__(self) -> int:
         return int(self.img.size)
@@ -130,7 +139,7 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         return _preds_from_json(preds, gt, log)
     files = dota.task1_files(Path(preds))
     img_index = {n: i for i, n in enumerate(gt.img_names)}
-    img, cat, score, poly = [], [], [], []
+    img, cat, score, poly, line = [], [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
     for k, name in enumerate(gt.class_names):
@@ -149,6 +158,7 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         cat.append(np.full(index.size, k, np.int64))
         score.append(np.asarray(lines.scores, np.float64))
         poly.append(dota.polys_array(lines.polys))
+        line.append(np.asarray(lines.lines, np.int64))
     skipped = sum(len(dota.load_task1_file(files[name]).images) for name in extra)
     if log and missing:
         log(f"predictions: no Task1 file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
@@ -156,7 +166,8 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         log(f"predictions: {skipped} detections of classes outside the evaluated list are not used ({', '.join(extra)})")
     cat_ = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype)  # noqa: E731
     return RotatedPredictions(str(preds), cat_(img, np.int64), cat_(cat, np.int64), cat_(score, np.float64),
-                              np.concatenate(poly) if poly else np.zeros((0, 8)), skipped)
+                              np.concatenate(poly) if poly else np.zeros((0, 8)), skipped, cat_(line, np.int64),
+                              {k: str(files[c]) for k, c in enumerate(gt.class_names) if c in files})
 
 
 def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
@@ -169,7 +180,7 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
                              fix="write a JSON list of {image_id|image_name, category_id|category, score, poly|rbox}.")
     img_by_name = {n: i for i, n in enumerate(gt.img_names)}
     cls_by_name = {c: k for k, c in enumerate(gt.class_names)}
-    img, cat, score, poly = [], [], [], []
+    img, cat, score, poly, line = [], [], [], [], []
     skipped = 0
     for n, r in enumerate(records):
         if not isinstance(r, Mapping) or "score" not in r:
@@ -184,10 +195,25 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
         if not isinstance(s, (int, float)) or not np.isfinite(s):
             raise RecordError(source, n, r, f"score {s!r} is not a finite number",
                               fix="drop the record or fix the model output that produced it.")
-        img.append(i); cat.append(k); score.append(float(s))
+        img.append(i); cat.append(k); score.append(float(s)); line.append(n)
         poly.append(_json_poly(r, source, n, gt=False))
     return RotatedPredictions(source, np.asarray(img, np.int64), np.asarray(cat, np.int64),
-                              np.asarray(score, np.float64), dota.polys_array(poly), skipped)
+                              np.asarray(score, np.float64), dota.polys_array(poly), skipped, np.asarray(line, np.int64))
+
+
+def warn_degenerate(gt: RotatedGroundTruth, dt: RotatedPredictions) -> None:
+    """Say where zero-area polygons are: such a detection can never match (the devkit counts it as a
+    false positive, and so do we); such a ground truth can never be found."""
+    for what, polys, where in (("ground-truth object", gt.ann_poly, lambda i: gt.ann_where[i]),
+                               ("detection", dt.poly, dt.where)):
+        if polys.shape[0] == 0:
+            continue
+        x, y = polys[:, 0::2], polys[:, 1::2]
+        area = np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
+        bad = np.flatnonzero(~(area > 0))
+        if bad.size:
+            print(f"warning: {bad.size} {what}(s) have a degenerate (zero-area) polygon, first at {where(int(bad[0]))}; "
+                  f"kept as the devkit keeps them (they never match). Fix: drop or correct them.", file=sys.stderr)
 
 
 def _record_class(r, gt, cls_by_name, source, n) -> Optional[int]:
