@@ -92,7 +92,7 @@ def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: 
         try:
             t = parse_tile_name(tile, name_style)
         except ValueError:
-            raise RecordError(f"{source}, {'record #' if source.endswith('.json') else 'line '}{ln}", 0, tile,
+            raise RecordError(f"{source}, {'record #' if source.endswith('.json') else 'line '}{ln}", None, tile,
                           "tile name does not parse",
                               fix="tile names look like P0003__1024__824___0 (mmrotate) or P0003__1__824___0 (devkit); "
                                   "whole-image detections need no merge.") from None
@@ -155,6 +155,10 @@ def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly
         if log and name in inputs:
             n_in, n_out = summary.per_class[name]
             log(f"{name}: {n_in} -> {n_out}")
+    written = {p.name for p in summary.files}
+    for stale in out.glob(f"{dota.TASK1_PREFIX}*.txt"):  # class files of an earlier run with other input
+        if stale.name not in written:
+            stale.unlink()
     if make_zip:
         summary.zip_path = out.with_name(out.name + ".zip")
         with open_atomic(summary.zip_path, "wb") as fh:

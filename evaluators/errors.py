@@ -33,12 +33,13 @@ class InputFileError(DataprepError):
 class RecordError(DataprepError):
     """One record (annotation, image or prediction) is malformed."""
 
-    def __init__(self, source: str, index: int, record: Any, reason: str, *, fix: Optional[str] = None) -> None:
+    def __init__(self, source: str, index: Optional[int], record: Any, reason: str, *, fix: Optional[str] = None) -> None:
         self.source = source
         self.index = index
         self.record = record
         shown = _short(record)
-        super().__init__(f"{source}, record #{index} {shown}: {reason}.", fix=fix)
+        where = source if index is None else f"{source}, record #{index}"
+        super().__init__(f"{where} {shown}: {reason}.", fix=fix)
 
 
 class UnknownIdError(DataprepError):

@@ -61,10 +61,10 @@ def parse_label_text(text: str, source: str) -> List[LabelObject]:
         if len(tokens) < 9:
             if raw.strip() == "" or ":" in raw:
                 continue  # blank line or an imagesource:/gsd: header
-            raise RecordError(_where(source, number), 0, raw.strip(), f"has {len(tokens)} tokens, a label needs 9 or 10",
+            raise RecordError(_where(source, number), None, raw.strip(), f"has {len(tokens)} tokens, a label needs 9 or 10",
                               fix="write 'x1 y1 x2 y2 x3 y3 x4 y4 class [difficulty]' separated by single spaces.")
         if len(tokens) > 10:
-            raise RecordError(_where(source, number), 0, raw.strip(), f"has {len(tokens)} tokens, a label has 9 or 10 "
+            raise RecordError(_where(source, number), None, raw.strip(), f"has {len(tokens)} tokens, a label has 9 or 10 "
                               "(the devkit would crash here)",
                               fix="separate tokens by single spaces and keep one object per line.")
         poly = _numbers(tokens[:8], source, number, raw)
@@ -73,7 +73,7 @@ def parse_label_text(text: str, source: str) -> List[LabelObject]:
             try:
                 difficulty = int(tokens[9])
             except ValueError:
-                raise RecordError(_where(source, number), 0, raw.strip(), f"difficulty {tokens[9]!r} is not an integer",
+                raise RecordError(_where(source, number), None, raw.strip(), f"difficulty {tokens[9]!r} is not an integer",
                                   fix="use 0 (normal), 1 (difficult) or 2 (truncated by tiling).") from None
         objects.append(LabelObject(poly, tokens[8], difficulty, number))
     return objects
@@ -88,7 +88,7 @@ def parse_task1_text(text: str, source: str) -> Task1Lines:
             continue
         tokens = line.split(" ")
         if len(tokens) != 10:
-            raise RecordError(_where(source, number), 0, line,
+            raise RecordError(_where(source, number), None, line,
                               f"has {len(tokens)} tokens, a Task1 line has 10 (image, score and 8 coordinates)",
                               fix="write 'image score x1 y1 x2 y2 x3 y3 x4 y4' separated by single spaces.")
         values = _numbers(tokens[1:], source, number, raw)
@@ -109,10 +109,10 @@ def _numbers(tokens: Sequence[str], source: str, number: int, raw: str) -> Tuple
         values = tuple(float(t) for t in tokens)
     except ValueError:
         bad = next(t for t in tokens if not _is_float(t))
-        raise RecordError(_where(source, number), 0, raw.strip(), f"{bad!r} is not a number",
+        raise RecordError(_where(source, number), None, raw.strip(), f"{bad!r} is not a number",
                           fix="write plain decimal numbers separated by single spaces.") from None
     if not all(math.isfinite(v) for v in values):
-        raise RecordError(_where(source, number), 0, raw.strip(), "holds NaN or infinity",
+        raise RecordError(_where(source, number), None, raw.strip(), "holds NaN or infinity",
                           fix="drop the record or fix the model output that produced it.")
     return values
 
@@ -203,7 +203,7 @@ def _parse_task1_fast(text: str) -> Optional[Task1Lines]:
                             na_filter=False, skip_blank_lines=True, engine="c", **options)
     except Exception:  # ragged rows, quoting and other irregular input: the careful parser explains
         return None
-    if frame.shape[1] != 10 or not all(np.issubdtype(t, np.floating) or np.issubdtype(t, np.integer)
+    if frame.shape[1] != 10 or not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
                                        for t in frame.dtypes.iloc[1:]):
         return None
     values = frame.iloc[:, 1:].to_numpy(np.float64)

@@ -202,8 +202,8 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
 
 
 def warn_degenerate(gt: RotatedGroundTruth, dt: RotatedPredictions) -> None:
-    """Say where zero-area polygons are: such a detection can never match (the devkit counts it as a
-    false positive, and so do we); such a ground truth can never be found."""
+    """Say where polygons with zero (net) area are: they are evaluated as the devkit evaluates them, but
+    they are almost always a bug upstream (collinear corners, a bow-tie corner order)."""
     for what, polys, where in (("ground-truth object", gt.ann_poly, lambda i: gt.ann_where[i]),
                                ("detection", dt.poly, dt.where)):
         if polys.shape[0] == 0:
@@ -213,7 +213,7 @@ def warn_degenerate(gt: RotatedGroundTruth, dt: RotatedPredictions) -> None:
         bad = np.flatnonzero(~(area > 0))
         if bad.size:
             print(f"warning: {bad.size} {what}(s) have a degenerate (zero-area) polygon, first at {where(int(bad[0]))}; "
-                  f"kept as the devkit keeps them (they never match). Fix: drop or correct them.", file=sys.stderr)
+                  f"evaluated as the devkit does. Fix: drop them or correct their corners.", file=sys.stderr)
 
 
 def _record_class(r, gt, cls_by_name, source, n) -> Optional[int]:

@@ -33,7 +33,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     d = Quads.build(torch.as_tensor(dt_poly, dtype=torch.float64, device=device))
     g_box, d_box = _hbb(g.raw), _hbb(d.raw)
     t_min = float(min(thresholds))
-    dets, gts, ious, exact, bounds = [], [], [], [], []
+    dets, gts, ious, exact, bounds, nan_dets = [], [], [], [], [], []
     for det_np, gt_np in pair_chunks(groups):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
@@ -52,6 +52,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         keep = ~simple | ~(upper < t_min - margin)
         det, gt = det[keep], gt[keep]
         iou, ex, bound = decision_iou_pairs(g, d, gt, det, thresholds)
+        nan_dets.append(det[torch.isnan(iou)])
         keep = (iou > t_min - bound) | (iou >= t_min)
         dets.append(det[keep]); gts.append(gt[keep]); ious.append(iou[keep]); exact.append(ex[keep])
         bounds.append(bound[keep])
@@ -62,6 +63,9 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     exact, bound = torch.cat(exact), torch.cat(bounds)
     iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d.raw, groups.dt_row.size)
     keep = iou > t_min if strict else iou >= t_min
+    poisoned = torch.cat(nan_dets)
+    if poisoned.numel():  # the devkit's np.max over IoUs with a NaN (two zero-area polygons) is NaN: no match
+        keep &= ~torch.isin(det, poisoned)
     return Candidates(det[keep], gt[keep], iou[keep])
 
 

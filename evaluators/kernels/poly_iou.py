@@ -184,7 +184,8 @@ _NEXT = [1, 2, 3, 0]
 @dataclass
 class Quads:
     """Per-quadrilateral values the pair kernels reuse: the raw corners (for the exact kernel), the corners
-    in counter-clockwise order with their edge vectors, |area|, strict convexity and the largest |coordinate|."""
+    in counter-clockwise order with their edge vectors, |area|, strict convexity, simplicity (not a
+    bow-tie, no zero turn) and the largest |coordinate| + 1."""
 
     raw: torch.Tensor
     x: torch.Tensor
@@ -193,7 +194,9 @@ class Quads:
     ey: torch.Tensor
     area: torch.Tensor
     convex: torch.Tensor
+    simple: torch.Tensor
     scale: torch.Tensor
+    min_edge: torch.Tensor
 
     @classmethod
     def build(cls, polys) -> "Quads":
@@ -206,68 +209,76 @@ class Quads:
         y = torch.where(flip, y.flip(1), y)
         ex, ey = x[:, _NEXT] - x, y[:, _NEXT] - y
         turn = ex * ey[:, _NEXT] - ey * ex[:, _NEXT]
-        return cls(raw, x, y, ex, ey, area.abs(), (turn > 0).all(1), raw.abs().amax(1) + 1.0)
+        left = (turn > 0).sum(1)
+        simple = (turn != 0).all(1) & (left != 2) & (area != 0)
+        return cls(raw, x, y, ex, ey, area.abs(), (turn > 0).all(1), simple, raw.abs().amax(1) + 1.0,
+                   torch.sqrt(ex * ex + ey * ey).amin(1))
 
 
 def convex_iou(p: torch.Tensor, q: torch.Tensor):
-    """Fast IoU of convex quadrilaterals ``p[i]``, ``q[i]``; see :func:`convex_iou_pairs`."""
-    a, b = Quads.build(p), Quads.build(torch.as_tensor(q, dtype=torch.float64, device=a_device(p)))
+    """Fast IoU of quadrilaterals ``p[i]``, ``q[i]``; see :func:`convex_iou_pairs`."""
+    a = Quads.build(p)
+    b = Quads.build(torch.as_tensor(q, dtype=torch.float64, device=a.raw.device))
     idx = torch.arange(a.raw.shape[0], device=a.raw.device)
     return convex_iou_pairs(a, b, idx, idx)
 
 
-def a_device(p) -> torch.device:
-    return p.device if isinstance(p, torch.Tensor) else torch.device("cpu")
-
-
 def convex_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor):
-    """Fast IoU of convex quadrilaterals ``a[ia]``, ``b[ib]`` in fixed-shape tensor operations.
+    """Fast IoU of quadrilaterals ``a[ia]``, ``b[ib]`` when one is convex and the other simple.
 
-    The intersection's boundary is the part of each polygon's boundary inside the other, so its area is
-    half the sum of cross(X(t0), X(t1)) over the inside interval [t0, t1] of every edge (Green's
-    theorem), each interval clipped against the other polygon's four half-planes. A shared edge is
-    counted once (from ``a``, when both run the same way). Coordinates are taken relative to the first
-    corner of ``a[ia]`` for accuracy.
+    Sutherland-Hodgman: the simple one is clipped by the four half-planes of the convex one, in
+    fixed-width tensors (a compaction after each clip), and the clipped polygon's shoelace area is the
+    intersection. Coordinates are taken relative to the first corner of ``a[ia]`` for accuracy; near
+    coincident edges only change the result by slivers, so the distance to polyiou stays within
+    :func:`error_bound_pairs`.
 
-    Returns ``(iou, convex)``: ``convex`` is False where either polygon is not strictly convex (the IoU
-    there is meaningless and must come from :func:`poly_iou`).
+    Returns ``(iou, usable)``; where ``usable`` is False (neither convex, or one not simple) the value is
+    meaningless and must come from :func:`poly_iou`.
     """
     ox, oy = a.x[ia, :1], a.y[ia, :1]
-    px, py, pex, pey, pa = a.x[ia] - ox, a.y[ia] - oy, a.ex[ia], a.ey[ia], a.area[ia]
-    qx, qy, qex, qey, qa = b.x[ib] - ox, b.y[ib] - oy, b.ex[ib], b.ey[ib], b.area[ib]
-    inter = (_inside_edges(px, py, pex, pey, qx, qy, qex, qey, shared_counts=True)
-             + _inside_edges(qx, qy, qex, qey, px, py, pex, pey, shared_counts=False)) / 2.0
-    inter = torch.minimum(inter.clamp(min=0.0), torch.minimum(pa, qa))
-    return inter / (pa + qa - inter), a.convex[ia] & b.convex[ib]
+    ax, ay, pa = a.x[ia] - ox, a.y[ia] - oy, a.area[ia]
+    bx, by, qa = b.x[ib] - ox, b.y[ib] - oy, b.area[ib]
+    clip_by_b = b.convex[ib]  # clip a by b where b is convex, else b by a
+    sel = clip_by_b[:, None]
+    sx, sy = torch.where(sel, ax, bx), torch.where(sel, ay, by)
+    cx, cy = torch.where(sel, bx, ax), torch.where(sel, by, ay)
+    cex, cey = torch.where(sel, b.ex[ib], a.ex[ia]), torch.where(sel, b.ey[ib], a.ey[ia])
+    inter = _clipped_area(sx, sy, cx, cy, cex, cey)
+    inter = torch.minimum(inter, torch.minimum(pa, qa))
+    usable = (a.convex[ia] & b.simple[ib]) | (b.convex[ib] & a.simple[ia])
+    return inter / (pa + qa - inter), usable
 
 
-def _inside_edges(ax, ay, adx, ady, bx, by, bdx, bdy, shared_counts: bool):
-    """Sum over the edges of polygon a of cross(start, end) of the edge's part inside convex polygon b."""
-    sx, sy = ax[:, :, None], ay[:, :, None]  # edge starts (N, 4, 1)
-    dx, dy = adx[:, :, None], ady[:, :, None]
-    qx, qy = bx[:, None, :], by[:, None, :]  # half-plane anchors (N, 1, 4)
-    ux, uy = bdx[:, None, :], bdy[:, None, :]
-    f0 = ux * (sy - qy) - uy * (sx - qx)  # >= 0: inside (left of b's edge)
-    f1 = ux * (sy + dy - qy) - uy * (sx + dx - qx)
-    collinear = (f0 == 0) & (f1 == 0)
-    t = f0 / torch.where(f0 == f1, torch.ones_like(f0), f0 - f1)
-    lower = torch.where((f0 < 0) & (f1 >= 0) & ~collinear, t, torch.zeros_like(t))
-    upper = torch.where((f0 >= 0) & (f1 < 0) & ~collinear, t, torch.ones_like(t))
-    out = (f0 < 0) & (f1 < 0)
-    if shared_counts:
-        out = out | (collinear & ((dx * ux + dy * uy) <= 0))
-    else:
-        out = out | collinear
-    lo = lower.amax(2)
-    hi = upper.amin(2)
-    live = ~out.any(2) & (lo < hi)
-    x0, y0 = ax + lo * adx, ay + lo * ady
-    x1, y1 = ax + hi * adx, ay + hi * ady
-    c = torch.where(live, x0 * y1 - y0 * x1, torch.zeros_like(x0))
-    return c.sum(1)
+def _clipped_area(x, y, cx, cy, cex, cey) -> torch.Tensor:
+    """|area| of polygons (x, y) (B, 4) clipped to the convex counter-clockwise polygons (cx, cy)."""
+    n = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64, device=x.device)
+    for j in range(4):
+        if x.shape[1] == 0:
+            break
+        k = x.shape[1]
+        idx = torch.arange(k, device=x.device)[None, :]
+        valid = idx < n[:, None]
+        nxt = torch.where(idx + 1 < n[:, None], idx + 1, torch.zeros_like(idx))
+        f = cex[:, j:j + 1] * (y - cy[:, j:j + 1]) - cey[:, j:j + 1] * (x - cx[:, j:j + 1])
+        fn = torch.gather(f, 1, nxt)
+        xn, yn = torch.gather(x, 1, nxt), torch.gather(y, 1, nxt)
+        inside, inside_n = f >= 0, fn >= 0
+        t = f / torch.where(inside != inside_n, f - fn, torch.ones_like(f))
+        ix, iy = x + t * (xn - x), y + t * (yn - y)
+        keep = torch.stack([valid & inside, valid & (inside != inside_n)], 2).view(x.shape[0], 2 * k)
+        px = torch.stack([x, ix], 2).view(x.shape[0], 2 * k)
+        py = torch.stack([y, iy], 2).view(x.shape[0], 2 * k)
+        n = keep.sum(1)
+        width = int(n.max())
+        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :width]
+        x, y = torch.gather(px, 1, order), torch.gather(py, 1, order)
+    if x.shape[1] == 0:
+        return torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+    return polygon_area(x, y, n).abs()
 
 
-_ERR_SCALE = 2.2e-11  # 1e5 ulp per squared coordinate magnitude: the fast value's distance bound to polyiou's
+_ERR_SCALE = 2.2e-11  # 1e5 ulp per squared coordinate magnitude: polyiou's rounding in absolute coordinates
+_EPS_SCALE = 1e-6  # 100 of polyiou's eps (1e-8) decisions, each moving a sliver of area <= 1e-8 * S / edge
 
 
 def decision_iou(p: torch.Tensor, q: torch.Tensor, thresholds=()):
@@ -281,10 +292,13 @@ def decision_iou(p: torch.Tensor, q: torch.Tensor, thresholds=()):
 def decision_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor, thresholds=()):
     """IoUs of ``a[ia]``, ``b[ib]`` that decide exactly as the devkit's ``polyiou(a, b)`` at every threshold.
 
-    Convex pairs get :func:`convex_iou_pairs`; pairs that are not convex, or whose fast value lies within
-    its error bound of a threshold, are recomputed with :func:`poly_iou` (bit-identical). The bound is
-    ``1e-12 + 2.2e-11 * S**2 / max(area)`` (S the largest |coordinate| + 1): polyiou works in absolute
+    Pairs with a convex and a simple polygon get :func:`convex_iou_pairs`; other pairs, and those whose
+    fast value lies within its error bound of a threshold, are recomputed with :func:`poly_iou` (bit-identical). The bound is
+    ``1e-12 + 2.2e-11 * S**2 / max(area)`` (S the largest |coordinate| + 1) plus the term below: polyiou works in absolute
     coordinates, so its own rounding grows with S**2; measured errors stay below 1/200 of it.
+    A second term covers polyiou's 1e-8 tolerance: a point that close to a clipping line counts as on
+    it, which moves slivers of area up to 1e-8 * S / (shortest edge) each:
+    ``1e-6 * S / min(1, shortest edge) / max(area)``.
 
     Returns ``(iou, exact, bound)``; ``exact`` marks values that are polyiou's to the bit, ``bound`` is
     the distance the other values may be from polyiou's.
@@ -292,9 +306,9 @@ def decision_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor, t
     if ia.numel() == 0:
         z = torch.zeros(0, dtype=torch.float64, device=a.raw.device)
         return z, torch.zeros(0, dtype=torch.bool, device=z.device), z
-    iou, convex = convex_iou_pairs(a, b, ia, ib)
+    iou, usable = convex_iou_pairs(a, b, ia, ib)
     bound = error_bound_pairs(a, b, ia, ib)
-    exact = ~convex | ~torch.isfinite(iou) | ~torch.isfinite(bound)
+    exact = ~usable | ~torch.isfinite(iou) | ~torch.isfinite(bound)
     for t in thresholds:
         exact |= (iou - t).abs() <= bound
     idx = torch.nonzero(exact).flatten()
@@ -307,4 +321,5 @@ def decision_iou_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor, t
 def error_bound_pairs(a: Quads, b: Quads, ia: torch.Tensor, ib: torch.Tensor) -> torch.Tensor:
     """Distance bound between :func:`convex_iou_pairs` and polyiou's value (inf for zero-area polygons)."""
     s = torch.maximum(a.scale[ia], b.scale[ib])
-    return 1e-12 + _ERR_SCALE * s * s / torch.maximum(a.area[ia], b.area[ib])
+    edge = torch.clamp(torch.minimum(a.min_edge[ia], b.min_edge[ib]), max=1.0)
+    return 1e-12 + (_ERR_SCALE * s * s + _EPS_SCALE * s / edge) / torch.maximum(a.area[ia], b.area[ib])

@@ -36,7 +36,7 @@ def batched_poly_nms(polys: torch.Tensor, scores: torch.Tensor, groups: torch.Te
     for a, b in _overlap_pairs(g, x0, x1, y0, y1, max_pairs):
         hi, lo = torch.minimum(a, b), torch.maximum(a, b)  # hi = higher-ranked detection
         iou, _, _ = decision_iou(p[hi], p[lo], (iou_thr,))
-        hit = iou > iou_thr
+        hit = ~(iou <= iou_thr)  # the devkit keeps only IoU <= thr: a NaN IoU (0/0) suppresses
         src.append(hi[hit]); dst.append(lo[hit])
     keep_sorted = _resolve(n, torch.cat(src) if src else torch.zeros(0, dtype=torch.int64, device=device),
                            torch.cat(dst) if dst else torch.zeros(0, dtype=torch.int64, device=device))
