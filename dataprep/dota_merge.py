@@ -87,18 +87,20 @@ class MergeSummary:
 def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: str = "poly",
                 name_style: str = "auto", device: torch.device = torch.device("cpu")) -> List[str]:
     """Merged Task1 lines of one class file (whole-image names and coordinates, after NMS)."""
-    names, offsets, rates = [], np.zeros((len(lines.images), 2)), np.ones(len(lines.images))
-    for i, (tile, ln) in enumerate(zip(lines.images, lines.lines)):
+    tiles, inverse = np.unique(np.asarray(lines.images, dtype=object).astype(str), return_inverse=True)
+    parsed = []
+    for k, tile in enumerate(tiles):
         try:
-            t = parse_tile_name(tile, name_style)
+            parsed.append(parse_tile_name(str(tile), name_style))
         except ValueError:
-            raise RecordError(f"{source}, {'record #' if source.endswith('.json') else 'line '}{ln}", None, tile,
-                          "tile name does not parse",
+            ln = lines.lines[int(np.flatnonzero(inverse == k)[0])]
+            raise RecordError(f"{source}, {'record #' if source.endswith('.json') else 'line '}{ln}", None, str(tile),
+                              "tile name does not parse",
                               fix="tile names look like P0003__1024__824___0 (mmrotate) or P0003__1__824___0 (devkit); "
                                   "whole-image detections need no merge.") from None
-        names.append(t.image)
-        offsets[i] = (t.x, t.y)
-        rates[i] = 1.0 if t.rate is None else t.rate
+    offsets = np.asarray([(t.x, t.y) for t in parsed], np.float64).reshape(-1, 2)[inverse]
+    rates = np.asarray([1.0 if t.rate is None else t.rate for t in parsed], np.float64)[inverse]
+    names = [parsed[k].image for k in inverse]
     polys = dota.polys_array(lines.polys)
     shifted = np.empty_like(polys)
     shifted[:, 0::2] = (polys[:, 0::2] + offsets[:, :1]) / rates[:, None]
@@ -112,7 +114,7 @@ def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: 
                             torch.as_tensor(group, device=device), nms_iou).cpu().numpy()
     kept = np.flatnonzero(keep)
     kept = kept[np.lexsort((kept, -scores[kept], group[kept]))]
-    return [dota.format_task1_line(names[i], scores[i], shifted[i]) for i in kept]
+    return dota.format_task1_lines([names[i] for i in kept], scores[kept], shifted[kept])
 
 
 def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly", name_style: str = "auto",

@@ -41,7 +41,7 @@ class LabelObject:
 
 @dataclass
 class Task1Lines:
-    """Detections of one Task1 file, in file order."""
+    """Detections of one Task1 file, in file order (lists while parsing, arrays from the fast reader)."""
 
     images: List[str] = field(default_factory=list)
     scores: List[float] = field(default_factory=list)
@@ -102,6 +102,14 @@ def parse_task1_text(text: str, source: str) -> Task1Lines:
 def format_task1_line(image: str, score: float, poly: Sequence[float]) -> str:
     """One Task1 line as the devkit writes it (Python float repr, full precision)."""
     return " ".join([image, repr(float(score))] + [repr(float(v)) for v in poly])
+
+
+def format_task1_lines(images: Sequence[str], scores: np.ndarray, polys: np.ndarray) -> List[str]:
+    """Many Task1 lines at once (the same text as :func:`format_task1_line`, column by column)."""
+    columns = [images, map(repr, np.asarray(scores, np.float64).tolist())]
+    polys = np.asarray(polys, np.float64).reshape(-1, 8)
+    columns += [map(repr, polys[:, k].tolist()) for k in range(8)]
+    return list(map(" ".join, zip(*columns)))
 
 
 def _numbers(tokens: Sequence[str], source: str, number: int, raw: str) -> Tuple[float, ...]:
@@ -214,7 +222,7 @@ def _parse_task1_fast(text: str) -> Optional[Task1Lines]:
         lines = np.arange(1, n + 1)
     else:
         lines = np.asarray([i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()], np.int64)
-    return Task1Lines(frame.iloc[:, 0].astype(str).tolist(), values[:, 0].tolist(), values[:, 1:], lines.tolist())
+    return Task1Lines(frame.iloc[:, 0].to_numpy(dtype=object), values[:, 0], values[:, 1:], lines)
 
 
 def polys_array(polys: Sequence[Sequence[float]]) -> np.ndarray:

@@ -138,7 +138,9 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
     if not isinstance(preds, (str, Path)) or Path(preds).suffix.lower() == ".json" or Path(preds).is_file():
         return _preds_from_json(preds, gt, log)
     files = dota.task1_files(Path(preds))
-    img_index = {n: i for i, n in enumerate(gt.img_names)}
+    import pandas as pd
+
+    img_index = pd.Index(gt.img_names)
     img, cat, score, poly, line = [], [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
@@ -146,7 +148,7 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         if name not in files:
             continue
         lines = dota.load_task1_file(files[name])
-        index = np.fromiter((img_index.get(n, -1) for n in lines.images), np.int64, len(lines.images))
+        index = img_index.get_indexer(np.asarray(lines.images, dtype=object)).astype(np.int64)
         if (index < 0).any():
             bad = int(np.flatnonzero(index < 0)[0])
             image = lines.images[bad]
