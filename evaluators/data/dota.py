@@ -114,12 +114,12 @@ def format_task1_lines(images: Sequence[str], scores: np.ndarray, polys: np.ndar
 
 def _numbers(tokens: Sequence[str], source: str, number: int, raw: str) -> Tuple[float, ...]:
     try:
-        values = tuple(float(t) for t in tokens)
+        values = tuple(map(float, tokens))
     except ValueError:
         bad = next(t for t in tokens if not _is_float(t))
         raise RecordError(_where(source, number), None, raw.strip(), f"{bad!r} is not a number",
                           fix="write plain decimal numbers separated by single spaces.") from None
-    if not all(math.isfinite(v) for v in values):
+    if not all(map(math.isfinite, values)):
         raise RecordError(_where(source, number), None, raw.strip(), "holds NaN or infinity",
                           fix="drop the record or fix the model output that produced it.")
     return values
@@ -189,26 +189,32 @@ def load_task1_file(path: Path) -> Task1Lines:
     default, ``round_trip`` before); anything it does not read cleanly goes through
     :func:`parse_task1_text`, which names the offending line.
     """
-    text = _read_text(Path(path), "Task1 file")
-    fast = _parse_task1_fast(text)
-    return fast if fast is not None else parse_task1_text(text, str(path))
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(path, "Task1 file does not exist", fix="check the path.") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read Task1 file ({exc})") from None
+    fast = _parse_task1_fast(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    return fast if fast is not None else parse_task1_text(_read_text(path, "Task1 file"), str(path))
 
 
-_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
 
-def _parse_task1_fast(text: str) -> Optional[Task1Lines]:
-    """The vectorised reading of a clean Task1 file, or None when the careful parser must look at it."""
+def _parse_task1_fast(data: bytes) -> Optional[Task1Lines]:
+    """The vectorised reading of a clean Task1 file, or None when the careful parser must look at it
+    (ragged rows, extra spaces, text where numbers belong, NaN: pandas then yields other columns or
+    types)."""
     import pandas as pd
 
-    if not text.strip():
+    if not data.strip():
         return Task1Lines()
-    if text.startswith((" ", "\t")) or "  " in text or " \n" in text or " \r" in text:
-        return None
     options = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=" ", header=None, dtype={0: str}, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True, engine="c", **options)
+        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype={0: object}, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True, engine="c", encoding="utf-8", **options)
     except Exception:  # ragged rows, quoting and other irregular input: the careful parser explains
         return None
     if frame.shape[1] != 10 or not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
@@ -218,10 +224,13 @@ def _parse_task1_fast(text: str) -> Optional[Task1Lines]:
     if not np.isfinite(values).all():
         return None
     n = values.shape[0]
-    if not text[:1].isspace() and _BLANK_LINE.search(text) is None:
+    if not data[:1].isspace() and _BLANK_LINE.search(data) is None:
         lines = np.arange(1, n + 1)
     else:
+        text = data.decode("utf-8", errors="replace")
         lines = np.asarray([i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()], np.int64)
+    if lines.size != n:
+        return None
     return Task1Lines(frame.iloc[:, 0].to_numpy(dtype=object), values[:, 0], values[:, 1:], lines)
 
 
