@@ -31,38 +31,50 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     """Pairs with IoU above (``strict``) or at least the lowest threshold; ``gt_poly``/``dt_poly`` are in
     ``groups`` order (``gt_row`` / ``dt_row`` applied). IoU is polyiou(GT, detection)."""
     g = Quads.build(torch.as_tensor(gt_poly, dtype=torch.float64, device=device))
-    d = Quads.build(torch.as_tensor(dt_poly, dtype=torch.float64, device=device))
-    g_box, d_box = _hbb(g.raw), _hbb(d.raw)
+    d_raw = torch.as_tensor(dt_poly, dtype=torch.float64, device=device)
+    g_box, d_box = _hbb(g.raw), _hbb(d_raw)
     t_min = float(min(thresholds))
-    dets, gts, ious, exact, bounds, nan_dets = [], [], [], [], [], []
+    # pass 1, boxes only: dota_evaluation_task1 only looks at pairs whose HBB IoU with +1 widths is > 0;
+    # pairs whose boxes do not overlap cannot reach a positive threshold either
+    p_det, p_gt = [], []
     for det_np, gt_np in overlap_pair_chunks(groups, gt_poly, dt_poly):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
+        if devkit_prefilter or t_min > 0:
+            gb, db = g_box[gt], d_box[det]
+            ow = torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])
+            oh = torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])
+            keep = (ow + 1.0 > 0) & (oh + 1.0 > 0)
+            det, gt = det[keep], gt[keep]
+        p_det.append(det); p_gt.append(gt)
+    empty = torch.zeros(0, dtype=torch.int64, device=device)
+    all_det = torch.cat(p_det) if p_det else empty
+    # polygon tables only for the detections that have a candidate at all
+    used = torch.unique(all_det)
+    d = Quads.build(d_raw[used])
+    dets, gts, ious, exact, bounds, nan_dets = [], [], [], [], [], []
+    for det, gt in zip(p_det, p_gt):
+        dl = torch.searchsorted(used, det)
         gb, db = g_box[gt], d_box[det]
-        ow = torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])
-        oh = torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])
-        # dota_evaluation_task1 only looks at pairs whose HBB IoU with +1 widths is > 0; pairs whose boxes
-        # do not overlap cannot reach any positive threshold either
-        keep = ((ow + 1.0 > 0) & (oh + 1.0 > 0)) if devkit_prefilter or t_min > 0 else torch.ones_like(ow, dtype=torch.bool)
-        det, gt, ow, oh = det[keep], gt[keep], ow[keep], oh[keep]
-        ga, da = g.area[gt], d.area[det]
-        top = torch.minimum(torch.minimum(ga, da), ow.clamp(min=0.0) * oh.clamp(min=0.0))
+        ow = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])).clamp(min=0.0)
+        oh = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])).clamp(min=0.0)
+        ga, da = g.area[gt], d.area[dl]
+        top = torch.minimum(torch.minimum(ga, da), ow * oh)
         upper = top / (ga + da - top)
-        simple = g.convex[gt] & d.convex[det]
-        margin = torch.clamp(error_bound_pairs(g, d, gt, det), min=1e-6)
+        simple = g.convex[gt] & d.convex[dl]
+        margin = torch.clamp(error_bound_pairs(g, d, gt, dl), min=1e-6)
         keep = ~simple | ~(upper < t_min - margin)
-        det, gt = det[keep], gt[keep]
-        iou, ex, bound = decision_iou_pairs(g, d, gt, det, thresholds)
+        det, dl, gt = det[keep], dl[keep], gt[keep]
+        iou, ex, bound = decision_iou_pairs(g, d, gt, dl, thresholds)
         nan_dets.append(det[torch.isnan(iou)])
         keep = (iou > t_min - bound) | (iou >= t_min)
         dets.append(det[keep]); gts.append(gt[keep]); ious.append(iou[keep]); exact.append(ex[keep])
         bounds.append(bound[keep])
     if not dets:
-        empty = torch.zeros(0, dtype=torch.int64, device=device)
         return Candidates(empty, empty, torch.zeros(0, dtype=torch.float64, device=device))
     det, gt, iou = torch.cat(dets), torch.cat(gts), torch.cat(ious)
     exact, bound = torch.cat(exact), torch.cat(bounds)
-    iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d.raw, groups.dt_row.size)
+    iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d_raw, groups.dt_row.size)
     keep = iou > t_min if strict else iou >= t_min
     poisoned = torch.cat(nan_dets)
     if poisoned.numel():  # the devkit's np.max over IoUs with a NaN (two zero-area polygons) is NaN: no match

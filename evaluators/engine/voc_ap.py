@@ -42,7 +42,7 @@ def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, score: torch.
                           float32: bool = False) -> VocCurves:
     """AP per (threshold, class) from match states (N, T), class slots, scores and file rows of detections."""
     device = score.device
-    order = torch.argsort(row)
+    order = _file_order(row)
     order = order[torch.argsort(-score[order], stable=True)]
     order = order[torch.argsort(slot[order], stable=True)]
     T, K = state.shape[1], n_slots
@@ -72,6 +72,15 @@ def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, score: torch.
         total = torch.bincount(k_tp, minlength=K).to(torch.float64)
         recall[t] = total / npos_f
     return VocCurves(ap.cpu().numpy(), p11.cpu().numpy(), recall.cpu().numpy())
+
+
+def _file_order(row: torch.Tensor) -> torch.Tensor:
+    """Positions sorted by ``row`` (distinct non-negative file rows) without a sort: a scatter."""
+    if row.numel() == 0:
+        return row
+    slot_of = torch.full((int(row.max()) + 1,), -1, dtype=torch.int64, device=row.device)
+    slot_of[row] = torch.arange(row.numel(), device=row.device)
+    return slot_of[slot_of >= 0]
 
 
 def _eleven_points(rec, prec, k, K) -> torch.Tensor:
