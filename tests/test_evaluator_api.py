@@ -15,7 +15,8 @@ DETS = orjson.loads((SAMPLES / "instances_val2014_fakebbox100_results.json").rea
 
 def test_public_surface():
     assert set(evaluators.__all__) == {"evaluate", "Evaluator", "EvalParams", "EvalResult", "DataprepError",
-                                       "InputFileError", "RecordError", "UnknownIdError", "ParameterError"}
+                                       "InputFileError", "RecordError", "UnknownIdError", "ParameterError",
+                                       "rbox_to_poly", "poly_to_rbox", "normalize_rbox"}
     for name in evaluators.__all__:
         assert getattr(evaluators, name).__doc__
 
