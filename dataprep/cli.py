@@ -7,6 +7,7 @@ from evaluators.cli import evaluate_command
 
 from . import __version__
 from .cli_merge import dota_merge_command
+from .cli_split import dota_split_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ def cli() -> None:
 
 cli.add_command(evaluate_command, name="evaluate")
 cli.add_command(dota_merge_command, name="dota-merge")
+cli.add_command(dota_split_command, name="dota-split")
 
 
 def main() -> None:

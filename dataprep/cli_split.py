@@ -1,0 +1,75 @@
+"""``dataprep dota-split``: thin click layer over :func:`dataprep.dota_split.split_dota`."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from evaluators.errors import DataprepError
+
+
+def _pad_value(ctx, param, value: str):
+    try:
+        vals = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give one integer or three comma-separated integers (B,G,R), "
+                                 "e.g. 104,116,124") from None
+    if len(vals) not in (1, 3) or any(not 0 <= v <= 255 for v in vals):
+        raise click.BadParameter(f"{value!r}: give one integer or three (B,G,R), each in 0..255")
+    return vals
+
+
+def _rates(ctx, param, value):
+    out = []
+    for item in value:
+        for v in item.replace(",", " ").split():
+            try:
+                r = float(v)
+            except ValueError:
+                raise click.BadParameter(f"{v!r} is not a number; give e.g. --rates 0.5,1.0,1.5") from None
+            if not r > 0:
+                raise click.BadParameter(f"{v!r}: rates must be > 0")
+            out.append(r)
+    if not out:
+        raise click.BadParameter("give at least one rate, e.g. --rates 1.0")
+    return tuple(out)
+
+
+@click.command(name="dota-split", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("srcs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "-o", required=True, type=click.Path(), help="Output folder: images/, annfiles/, split_args.json.")
+@click.option("--size", type=click.IntRange(min=1), default=1024, show_default=True, help="Window size in pixels.")
+@click.option("--gap", type=click.IntRange(min=0), default=200, show_default=True, help="Overlap between windows.")
+@click.option("--rates", multiple=True, default=("1.0",), show_default=True, callback=_rates,
+              help="Multi-scale rates, comma-separated or repeated (--rates 0.5,1.0,1.5): "
+                   "window int(size/rate), gap int(gap/rate); tiles are not resized.")
+@click.option("--img-rate-thr", type=click.FloatRange(0, 1, max_open=True), default=0.6, show_default=True,
+              help="Keep windows whose image-covered fraction is above this.")
+@click.option("--iof-thr", type=click.FloatRange(0, 1, max_open=True), default=0.7, show_default=True,
+              help="Keep an object in a window when area(object ∩ window)/area(object) >= this.")
+@click.option("--padding/--no-padding", default=True, show_default=True,
+              help="Pad edge tiles of small images to the full window size.")
+@click.option("--pad-value", default="104,116,124", show_default=True, callback=_pad_value,
+              help="Padding value in BGR order (one value or B,G,R).")
+@click.option("--ext", type=click.Choice([".png", ".jpg", ".bmp", ".tif"]), default=".png", show_default=True,
+              help="Tile image format.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (one image each).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
+def dota_split_command(srcs, out, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
+                       quiet) -> None:
+    """Split DOTA folders SRC... (each with images/ and optional labelTxt/) into overlapping tiles exactly like
+    mmrotate's tools/data/dota/split/img_split.py. A re-run with the same arguments resumes."""
+    from .dota_split import split_dota
+
+    try:
+        summary = split_dota(list(srcs), out, size=size, gap=gap, rates=tuple(rates), img_rate_thr=img_rate_thr,
+                             iof_thr=iof_thr, padding=padding, pad_value=pad_value, ext=ext, workers=workers,
+                             progress=not quiet)
+    except DataprepError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if summary.missing_labels and not quiet:
+        shown = ", ".join(summary.missing_labels[:5]) + (", ..." if len(summary.missing_labels) > 5 else "")
+        click.echo(f"[dota-split] {len(summary.missing_labels)} image(s) have no label file, split as empty: {shown}",
+                   err=True)
+    click.echo(summary.line())
