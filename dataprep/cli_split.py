@@ -8,7 +8,9 @@ import click
 from evaluators.errors import DataprepError
 
 
-def _pad_value(ctx, param, value: str):
+def _pad_value(ctx, param, value):
+    if value is None:
+        return None
     try:
         vals = [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
@@ -37,34 +39,42 @@ def _rates(ctx, param, value):
 
 @click.command(name="dota-split", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("srcs", nargs=-1, required=True, type=click.Path())
-@click.option("--out", "-o", required=True, type=click.Path(), help="Output folder: images/, annfiles/, split_args.json.")
+@click.option("--out", "-o", required=True, type=click.Path(),
+              help="Output folder: images/, annfiles/ (devkit: labelTxt/, ultralytics: labels/), split_args.json.")
+@click.option("--style", type=click.Choice(["mmrotate", "devkit", "ultralytics"]), default="mmrotate",
+              show_default=True,
+              help="Which tool to reproduce: mmrotate img_split.py, DOTA_devkit ImgSplit_multi_process "
+                   "(clipped int polygons, all partial objects, black padding, real resize per rate, tiles "
+                   "{id}__{rate}__x___y), or ultralytics split_dota (no padding, .jpg, YOLO-OBB labels/).")
 @click.option("--size", type=click.IntRange(min=1), default=1024, show_default=True, help="Window size in pixels.")
 @click.option("--gap", type=click.IntRange(min=0), default=200, show_default=True, help="Overlap between windows.")
 @click.option("--rates", multiple=True, default=("1.0",), show_default=True, callback=_rates,
               help="Multi-scale rates, comma-separated or repeated (--rates 0.5,1.0,1.5): "
-                   "window int(size/rate), gap int(gap/rate); tiles are not resized.")
+                   "window int(size/rate), gap int(gap/rate); tiles are not resized "
+                   "(devkit style: the image is resized by each rate).")
 @click.option("--img-rate-thr", type=click.FloatRange(0, 1, max_open=True), default=0.6, show_default=True,
               help="Keep windows whose image-covered fraction is above this.")
 @click.option("--iof-thr", type=click.FloatRange(0, 1, max_open=True), default=0.7, show_default=True,
               help="Keep an object in a window when area(object ∩ window)/area(object) >= this.")
-@click.option("--padding/--no-padding", default=True, show_default=True,
-              help="Pad edge tiles of small images to the full window size.")
-@click.option("--pad-value", default="104,116,124", show_default=True, callback=_pad_value,
-              help="Padding value in BGR order (one value or B,G,R).")
-@click.option("--ext", type=click.Choice([".png", ".jpg", ".bmp", ".tif"]), default=".png", show_default=True,
-              help="Tile image format.")
+@click.option("--padding/--no-padding", default=None,
+              help="Pad edge tiles of small images to the full window size [default: on; off for ultralytics].")
+@click.option("--pad-value", default=None, callback=_pad_value,
+              help="Padding value in BGR order (one value or B,G,R) [default: 104,116,124; 0 for devkit].")
+@click.option("--ext", type=click.Choice([".png", ".jpg", ".bmp", ".tif"]), default=None,
+              help="Tile image format [default: .png; .jpg for ultralytics].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (one image each).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
-def dota_split_command(srcs, out, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
+def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
                        quiet) -> None:
     """Split DOTA folders SRC... (each with images/ and optional labelTxt/) into overlapping tiles exactly like
-    mmrotate's tools/data/dota/split/img_split.py. A re-run with the same arguments resumes."""
+    mmrotate's tools/data/dota/split/img_split.py (or, with --style, DOTA_devkit's or ultralytics' splitter).
+    A re-run with the same arguments resumes."""
     from .dota_split import split_dota
 
     try:
         summary = split_dota(list(srcs), out, size=size, gap=gap, rates=tuple(rates), img_rate_thr=img_rate_thr,
                              iof_thr=iof_thr, padding=padding, pad_value=pad_value, ext=ext, workers=workers,
-                             progress=not quiet)
+                             progress=not quiet, style=style)
     except DataprepError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

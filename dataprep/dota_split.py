@@ -14,6 +14,9 @@ Pure functions (window positions, label parsing, object-to-window assignment, la
   when IoF < 1;
 * tiles ``{id}__{size}__{x}___{y}``: BGR crop, padded to the window size with the BGR pad value.
 
+``style="devkit"`` / ``"ultralytics"`` reproduce DOTA_devkit's ``ImgSplit_multi_process.splitbase`` and
+ultralytics' ``split_dota`` instead (``shared/docs/dota.md`` 1.2-1.4; see :func:`split_dota`).
+
 Where mmrotate crashes or silently writes garbage we stop with the file, the line and the fix instead (see
 :func:`parse_label_text`). Every output file is written atomically; a per-image marker in ``DST/.done`` makes a
 re-run with the same arguments resume.
@@ -263,6 +266,211 @@ def crop_tile(img: np.ndarray, window: Sequence[int], padding: bool = True,
     return patch
 
 
+# ------------------------------------------------------------------------------------------------ other styles
+STYLES: Tuple[str, ...] = ("mmrotate", "devkit", "ultralytics")
+LABEL_DIRS: Dict[str, str] = {"mmrotate": "annfiles", "devkit": "labelTxt", "ultralytics": "labels"}
+DEFAULT_PAD: Dict[str, Tuple[int, ...]] = {"mmrotate": (104, 116, 124), "devkit": (0,), "ultralytics": (0,)}
+DEFAULT_EXT: Dict[str, str] = {"mmrotate": ".png", "devkit": ".png", "ultralytics": ".jpg"}
+# ultralytics convert_dota_to_yolo_obb class order (shared/docs/dota.md 1.3)
+ULTRALYTICS_CLASSES: Tuple[str, ...] = (
+    "plane", "ship", "storage-tank", "baseball-diamond", "tennis-court", "basketball-court", "ground-track-field",
+    "harbor", "bridge", "large-vehicle", "small-vehicle", "helicopter", "roundabout", "soccer-ball-field",
+    "swimming-pool", "container-crane", "airport", "helipad")
+
+
+@dataclass
+class DevkitObjects:
+    """Objects parsed the DOTA_devkit way: int-truncated coordinates (N, 8) int64, names, difficulty strings."""
+
+    polys: np.ndarray
+    labels: List[str]
+    diffs: List[str]
+    lines: List[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def parse_label_text_devkit(text: str, source: str = "<labels>") -> DevkitObjects:
+    """DOTA_devkit ``parse_dota_poly2``: ``line.strip().split(' ')``, lines with < 9 items skipped, difficulty the
+    10th item as a string ('0' with 9 items), coordinates ``int(float(x))`` (truncated toward zero).
+
+    Non-numeric coordinates raise :class:`RecordError` (the devkit crashes there).
+    """
+    polys, labels, diffs, lines = [], [], [], []
+    for lineno, line in enumerate(io.StringIO(text), start=1):
+        items = line.strip().split(" ")
+        if len(items) < 9:
+            continue
+        try:
+            coords = [int(float(t)) for t in items[:8]]
+        except (ValueError, OverflowError):
+            raise RecordError(f"{source} line {lineno}", None, line.rstrip("\r\n"),
+                              "the first 8 items must be finite numbers (x1 y1 ... x4 y4)",
+                              fix="fix the coordinates; items are separated by exactly one space") from None
+        polys.append(coords)
+        labels.append(items[8])
+        diffs.append(items[9] if len(items) >= 10 else "0")
+        lines.append(lineno)
+    arr = np.array(polys, dtype=np.int64).reshape(-1, 8)
+    return DevkitObjects(arr, labels, diffs, lines)
+
+
+def devkit_windows(width: int, height: int, subsize: int, gap: int) -> List[Tuple[int, int, int, int]]:
+    """DOTA_devkit window loop: ``(left, up, right, down)`` with right/bottom ``min(start+subsize, W-1 / H-1)``
+    (the rectangle used for the object test); x outer loop; no img-rate filter."""
+    slide = subsize - gap
+    if slide <= 0 or gap < 0:
+        raise ParameterError(f"window size {subsize} must be larger than its gap {gap} (and the gap >= 0).",
+                             fix="use a smaller --gap or a larger --size")
+    out = []
+    left = 0
+    while left < width:
+        if left + subsize >= width:
+            left = max(width - subsize, 0)
+        up = 0
+        while up < height:
+            if up + subsize >= height:
+                up = max(height - subsize, 0)
+            out.append((left, up, min(left + subsize, width - 1), min(up + subsize, height - 1)))
+            if up + subsize >= height:
+                break
+            up += slide
+        if left + subsize >= width:
+            break
+        left += slide
+    return out
+
+
+def _poly4_from_poly5(pts: List[Tuple[float, float]]) -> List[Tuple[float, float]]:
+    """Merge the two end points of the shortest edge (edges i -> i+1, the last one 4 -> 0) into their midpoint."""
+    lengths = [math.sqrt((pts[i][0] - pts[(i + 1) % 5][0]) ** 2 + (pts[i][1] - pts[(i + 1) % 5][1]) ** 2)
+               for i in range(5)]
+    pos = int(np.array(lengths).argsort()[0])
+    out = []
+    for i in range(5):
+        if i == pos:
+            a, b = pts[i], pts[(i + 1) % 5]
+            out.append(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+        elif i == (pos + 1) % 5:
+            continue
+        else:
+            out.append(pts[i])
+    return out
+
+
+def _best_start(flat: Sequence[float], ref: Sequence[float]) -> List[float]:
+    """The cyclic rotation of the 4-gon ``flat`` with the least squared distance to ``ref`` (first on ties)."""
+    rots = [list(flat[2 * k:]) + list(flat[:2 * k]) for k in range(4)]
+    target = np.array(ref, dtype=np.float64)
+    dists = np.array([np.sum((np.array(r, dtype=np.float64) - target) ** 2) for r in rots])
+    return rots[int(dists.argsort()[0])]
+
+
+def assign_objects_devkit(objects: DevkitObjects, windows: Sequence[Tuple[int, int, int, int]], subsize: int,
+                          thresh: float = 0.7, source: str = "<labels>", rate: float = 1.0,
+                          used: Optional[np.ndarray] = None) -> Tuple[List[TileLabels], int]:
+    """DOTA_devkit ``savepatches`` for every window: label text per window and the number of objects written
+    nowhere (zero area, or only > 5-gon / < 4-gon pieces). Polygons are multiplied by ``rate`` first."""
+    import shapely
+    from shapely.geometry.polygon import orient
+
+    n = len(objects)
+    polys = objects.polys.astype(np.float64) * float(rate)
+    geoms = shapely.polygons(polys.reshape(-1, 4, 2)) if n else np.zeros((0,), dtype=object)
+    areas = shapely.area(geoms) if n else np.zeros((0,))
+    if used is None:
+        used = np.zeros(n, dtype=bool)
+    written = np.zeros(n, dtype=bool)
+    tiles = []
+    for left, up, right, down in windows:
+        win = shapely.Polygon([(left, up), (right, up), (right, down), (left, down)])
+        out: List[str] = []
+        truncated = 0
+        if n:
+            # an intersection of positive area needs overlapping bounding boxes (the rest has IoF 0)
+            cand = np.nonzero((areas > 0) & (polys[:, 0::2].max(1) > left) & (polys[:, 0::2].min(1) < right)
+                              & (polys[:, 1::2].max(1) > up) & (polys[:, 1::2].min(1) < down))[0]
+        else:
+            cand = np.zeros((0,), dtype=np.int64)
+        for i in cand:
+            try:
+                inter = geoms[i].intersection(win)
+            except shapely.errors.GEOSException as exc:
+                raise RecordError(f"{source} line {objects.lines[i]}", None, objects.polys[i].tolist(),
+                                  f"the polygon cannot be intersected ({exc})",
+                                  fix="fix the polygon (it is probably self-intersecting)") from None
+            iof = inter.area / areas[i]
+            if iof == 1:
+                vals = [float(int(v - (left if j % 2 == 0 else up))) for j, v in enumerate(polys[i].tolist())]
+                diff = objects.diffs[i]
+            elif iof > 0:
+                if inter.geom_type != "Polygon":
+                    continue  # MultiPolygon/collection from a concave object: the devkit crashes here
+                ring = list(orient(inter, sign=1).exterior.coords)[:-1]
+                if len(ring) < 4 or len(ring) > 5:
+                    continue
+                if len(ring) == 5:
+                    ring = _poly4_from_poly5(ring)
+                flat = [c for pt in ring for c in pt]
+                flat = _best_start(flat, polys[i].tolist())
+                vals = []
+                for j, v in enumerate(flat):
+                    t = float(int(v - (left if j % 2 == 0 else up)))
+                    vals.append(1.0 if t <= 1 else float(subsize) if t >= subsize else t)
+                if iof > thresh:
+                    diff = objects.diffs[i]
+                else:
+                    diff = "2"
+                    truncated += 1
+            else:
+                continue
+            used[i] = written[i] = True
+            out.append(" ".join(str(v) for v in vals) + " " + objects.labels[i] + " " + diff + "\n")
+        tiles.append(TileLabels("".join(out), len(out), truncated))
+    return tiles, int((~written).sum())
+
+
+def devkit_tile_name(image_id: str, rate: float, left: int, up: int) -> str:
+    """``{id}__{rate}__{left}___{up}``; an integral rate is written like ``splitdata(1)`` (``__1__``)."""
+    r = float(rate)
+    text = str(int(r)) if r.is_integer() else str(r)
+    return f"{image_id}__{text}__{left}___{up}"
+
+
+def devkit_crop(img: np.ndarray, left: int, up: int, subsize: int, padding: bool = True,
+                pad_value: Union[int, Sequence[int]] = 0) -> np.ndarray:
+    """``img[up:up+subsize, left:left+subsize]``; with padding placed top-left on a subsize x subsize canvas."""
+    patch = img[up:up + subsize, left:left + subsize]
+    if padding:
+        canvas = np.empty((subsize, subsize, 3), dtype=np.uint8)
+        canvas[...] = pad_value
+        canvas[:patch.shape[0], :patch.shape[1], :] = patch if patch.ndim == 3 else patch[..., None]
+        patch = canvas
+    return patch
+
+
+def ultralytics_label_text(objects: Objects, keep: np.ndarray, window: Sequence[int], patch_w: int, patch_h: int,
+                           source: str = "<labels>") -> str:
+    """YOLO-OBB lines ``class_index x1 y1 ... y4`` of the objects ``keep``: translated to the window and normalised
+    by the patch size in float32, each value ``{:.6g}`` (not clamped, like ultralytics)."""
+    index = {name: i for i, name in enumerate(ULTRALYTICS_CLASSES)}
+    pts = objects.polys[keep].astype(np.float32).copy()
+    pts[:, 0::2] -= np.float32(window[0])
+    pts[:, 1::2] -= np.float32(window[1])
+    pts[:, 0::2] /= np.float32(patch_w)
+    pts[:, 1::2] /= np.float32(patch_h)
+    out = []
+    for row, i in zip(pts, keep):
+        name = objects.labels[i]
+        if name not in index:
+            raise RecordError(f"{source} line {objects.lines[i]}", None, name,
+                              f"class {name!r} is not in ultralytics' DOTA class list",
+                              fix=f"use one of {', '.join(ULTRALYTICS_CLASSES)}, or another --style")
+        out.append(f"{index[name]} " + " ".join(f"{float(v):.6g}" for v in row) + "\n")
+    return "".join(out)
+
+
 # --------------------------------------------------------------------------------------------------------------- IO
 @dataclass
 class ImageTask:
@@ -345,12 +553,13 @@ def list_images(src: PathLike) -> List[ImageTask]:
     return tasks
 
 
-def read_labels(path: Optional[str]) -> Tuple[Objects, bool]:
+def read_labels(path: Optional[str], style: str = "mmrotate"):
     """Objects of a label file; (empty, True) when the file is missing (mmrotate: treated as empty)."""
+    parse = parse_label_text_devkit if style == "devkit" else parse_label_text
     if path is None:
-        return Objects.empty(), False
+        return parse("", "<none>"), False
     if not os.path.isfile(path):
-        return Objects.empty(), True
+        return parse("", path), True
     try:
         with open(path, "r", encoding="utf-8") as fh:  # universal newlines, like mmrotate's open(..., 'r')
             text = fh.read()
@@ -358,7 +567,7 @@ def read_labels(path: Optional[str]) -> Tuple[Objects, bool]:
         raise InputFileError(path, f"is not UTF-8 text ({exc})", fix="save the label file as UTF-8") from None
     except OSError as exc:
         raise InputFileError(path, f"cannot be read ({exc})", fix="check the file and its permissions") from None
-    return parse_label_text(text, path), False
+    return parse(text, path), False
 
 
 def _read_image(task: ImageTask) -> np.ndarray:
@@ -382,28 +591,78 @@ def _write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def split_image(task: ImageTask, out: str, sizes: Sequence[int], gaps: Sequence[int], img_rate_thr: float,
-                iof_thr: float, padding: bool, pad_value, ext: str) -> ImageResult:
-    """Split one image: write its tiles and labels atomically, then its ``.done`` marker."""
+def _encode(ext: str, patch: np.ndarray, name: str) -> bytes:
     import cv2
 
+    ok, buf = cv2.imencode(ext, patch)
+    if not ok:
+        raise DataprepError(f"OpenCV could not encode tile {name} as {ext}.", fix="use --ext .png")
+    return buf.tobytes()
+
+
+def split_image(task: ImageTask, out: str, sizes: Sequence[int], gaps: Sequence[int], img_rate_thr: float,
+                iof_thr: float, padding: bool, pad_value, ext: str, style: str = "mmrotate",
+                rates: Sequence[float] = (1.0,), size: int = 1024, gap: int = 200) -> ImageResult:
+    """Split one image: write its tiles and labels atomically, then its ``.done`` marker.
+
+    ``sizes``/``gaps`` are mmrotate's scaled windows (styles mmrotate and ultralytics); the devkit style resizes the
+    image by each of ``rates`` and uses ``size``/``gap`` as they are.
+    """
     out_p = Path(out)
-    objects, missing = read_labels(task.label_path)
-    windows = sliding_windows(task.width, task.height, sizes, gaps, img_rate_thr)
-    tile_labels, dropped = assign_objects(objects, windows, iof_thr, task.label_path or task.image_path)
-    img = _read_image(task)
-    res = ImageResult(task.image_id, dropped=dropped, input_objects=len(objects), missing_labels=missing)
-    for window, labels in zip(windows, tile_labels):
-        name = tile_name(task.image_id, window)
-        patch = crop_tile(img, window, padding, pad_value)
-        ok, buf = cv2.imencode(ext, patch)
-        if not ok:
-            raise DataprepError(f"OpenCV could not encode tile {name} as {ext}.", fix="use --ext .png")
-        _write_bytes(out_p / "images" / f"{name}{ext}", buf.tobytes())
-        _write_bytes(out_p / "annfiles" / f"{name}.txt", labels.text.encode("utf-8"))
-        res.tiles += 1
-        res.objects += labels.objects
-        res.truncated += labels.truncated
+    label_dir = out_p / LABEL_DIRS[style]
+    objects, missing = read_labels(task.label_path, style)
+    source = task.label_path or task.image_path
+    res = ImageResult(task.image_id, input_objects=len(objects), missing_labels=missing)
+    if style == "devkit":
+        import cv2
+
+        img = _read_image(task)
+        used_all = np.zeros(len(objects), dtype=bool)
+        for rate in rates:
+            scaled = img if float(rate) == 1 else cv2.resize(img, None, fx=rate, fy=rate,
+                                                             interpolation=cv2.INTER_CUBIC)
+            h, w = scaled.shape[:2]
+            windows = devkit_windows(w, h, int(size), int(gap))
+            tile_labels, _ = assign_objects_devkit(objects, windows, int(size), iof_thr, source, rate, used_all)
+            for (left, up, _, _), labels in zip(windows, tile_labels):
+                name = devkit_tile_name(task.image_id, rate, left, up)
+                patch = devkit_crop(scaled, left, up, int(size), padding, pad_value)
+                _write_bytes(out_p / "images" / f"{name}{ext}", _encode(ext, patch, name))
+                _write_bytes(label_dir / f"{name}.txt", labels.text.encode("utf-8"))
+                res.tiles += 1
+                res.objects += labels.objects
+                res.truncated += labels.truncated
+        res.dropped = int((~used_all).sum())
+    else:
+        windows = sliding_windows(task.width, task.height, sizes, gaps, img_rate_thr)
+        img = _read_image(task)
+        if style == "mmrotate":
+            tile_labels, dropped = assign_objects(objects, windows, iof_thr, source)
+            res.dropped = dropped
+            for window, labels in zip(windows, tile_labels):
+                name = tile_name(task.image_id, window)
+                patch = crop_tile(img, window, padding, pad_value)
+                _write_bytes(out_p / "images" / f"{name}{ext}", _encode(ext, patch, name))
+                _write_bytes(label_dir / f"{name}.txt", labels.text.encode("utf-8"))
+                res.tiles += 1
+                res.objects += labels.objects
+                res.truncated += labels.truncated
+        else:  # ultralytics
+            iofs = window_iofs(objects.polys, windows, source, objects.lines)
+            used = np.zeros(len(objects), dtype=bool)
+            for w, window in enumerate(windows):
+                name = tile_name(task.image_id, window)
+                patch = crop_tile(img, window, False)
+                keep = np.nonzero(iofs[:, w] >= iof_thr)[0]
+                used[keep] = True
+                _write_bytes(out_p / "images" / f"{name}{ext}", _encode(ext, patch, name))
+                if keep.size:
+                    text = ultralytics_label_text(objects, keep, window, patch.shape[1], patch.shape[0], source)
+                    _write_bytes(label_dir / f"{name}.txt", text.encode("utf-8"))
+                res.tiles += 1
+                res.objects += int(keep.size)
+                res.truncated += int((iofs[keep, w] < 1).sum())
+            res.dropped = int((~used).sum())
     marker = {k: getattr(res, k) for k in ("tiles", "objects", "truncated", "dropped", "input_objects",
                                              "missing_labels")}
     write_json_atomic(out_p / DONE_DIR / task.image_id, marker, indent=False)
@@ -421,6 +680,8 @@ def _check_out(out: Path, record: Dict[str, object]) -> None:
     if args_path.is_file():
         try:
             old = orjson.loads(args_path.read_bytes())
+            if isinstance(old, dict):
+                old.setdefault("style", "mmrotate")  # written before styles existed
         except orjson.JSONDecodeError as exc:
             raise InputFileError(args_path, f"is not valid JSON ({exc})",
                                  fix="delete the output folder and split again") from None
@@ -436,14 +697,33 @@ def _check_out(out: Path, record: Dict[str, object]) -> None:
 
 
 def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: int = 1024, gap: int = 200,
-               rates: Sequence[float] = (1.0,), img_rate_thr: float = 0.6, iof_thr: float = 0.7, padding: bool = True,
-               pad_value: Union[int, Sequence[int]] = (104, 116, 124), ext: str = ".png", workers: int = 1,
-               progress: bool = False) -> SplitSummary:
-    """Split the DOTA folders ``srcs`` into ``out/images`` + ``out/annfiles`` like mmrotate's ``img_split.py``.
+               rates: Sequence[float] = (1.0,), img_rate_thr: float = 0.6, iof_thr: float = 0.7,
+               padding: Optional[bool] = None, pad_value: Union[None, int, Sequence[int]] = None,
+               ext: Optional[str] = None, workers: int = 1, progress: bool = False, style: str = "mmrotate"
+               ) -> SplitSummary:
+    """Split the DOTA folders ``srcs`` into tiles the way ``style`` does.
 
-    A re-run with the same arguments skips the images that are finished (``out/.done/<id>``).
+    * ``mmrotate`` (default): ``img_split.py``, ``out/images`` + ``out/annfiles``; padding (104,116,124), .png.
+    * ``devkit``: DOTA_devkit ``ImgSplit_multi_process.splitbase(...).splitdata(rate)`` for each rate (real resize),
+      clipped int polygons, ``out/images`` + ``out/labelTxt``; padding black (0) to ``size``, .png;
+      ``img_rate_thr`` is not used and ``iof_thr`` is the devkit's ``thresh`` (difficulty '2' at IoF <= it).
+    * ``ultralytics``: ``split_dota.split_trainval`` on DOTA labels: mmrotate's windows and IoF rule, no padding,
+      .jpg, YOLO-OBB normalised labels in ``out/labels`` (no file for an empty tile).
+
+    ``padding``/``pad_value``/``ext`` left as None take the style's default. A re-run with the same arguments skips
+    the images that are finished (``out/.done/<id>``).
     """
     t0 = time.time()
+    if style not in STYLES:
+        raise ParameterError(f"style {style!r} is not known.", fix=f"use one of {', '.join(STYLES)}")
+    if padding is None:
+        padding = style != "ultralytics"
+    if style == "ultralytics" and padding:
+        raise ParameterError("the ultralytics style writes unpadded tiles.", fix="drop --padding or use another --style")
+    if pad_value is None:
+        pad_value = DEFAULT_PAD[style]
+    if ext is None:
+        ext = DEFAULT_EXT[style]
     if isinstance(srcs, (str, os.PathLike)):
         srcs = [srcs]
     srcs = [Path(s) for s in srcs]
@@ -461,12 +741,15 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
                              fix="use e.g. --pad-value 104,116,124")
     pad_arg: Union[int, Tuple[int, ...]] = pad[0] if len(pad) == 1 else tuple(pad)
     sizes, gaps = scaled_sizes(int(size), int(gap), rates)
-    sliding_windows(1, 1, sizes, gaps, img_rate_thr)  # validates size > gap
+    if style == "devkit":
+        devkit_windows(1, 1, int(size), int(gap))  # validates size > gap
+    else:
+        sliding_windows(1, 1, sizes, gaps, img_rate_thr)  # validates size > gap
 
     out = Path(out)
     record = {"srcs": [str(s.resolve()) for s in srcs], "size": int(size), "gap": int(gap),
               "rates": [float(r) for r in rates], "img_rate_thr": float(img_rate_thr), "iof_thr": float(iof_thr),
-              "padding": bool(padding), "pad_value": pad, "ext": ext}
+              "padding": bool(padding), "pad_value": pad, "ext": ext, "style": style}
     _check_out(out, record)
 
     tasks: List[ImageTask] = []
@@ -483,7 +766,7 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
     out.mkdir(parents=True, exist_ok=True)
     if not (out / ARGS_FILE).is_file():
         write_json_atomic(out / ARGS_FILE, record)
-    for sub in ("images", "annfiles", DONE_DIR):
+    for sub in ("images", LABEL_DIRS[style], DONE_DIR):
         (out / sub).mkdir(exist_ok=True)
 
     summary = SplitSummary(out=str(out))
@@ -502,7 +785,8 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
 
     from tqdm import tqdm
 
-    jobs = [(t, str(out), sizes, gaps, img_rate_thr, iof_thr, padding, pad_arg, ext) for t in todo]
+    jobs = [(t, str(out), sizes, gaps, img_rate_thr, iof_thr, padding, pad_arg, ext, style, tuple(rates), int(size),
+             int(gap)) for t in todo]
     bar = tqdm(total=len(tasks), initial=summary.skipped, disable=not progress, file=sys.stderr, unit="img",
                desc="dota-split")
     try:
@@ -534,5 +818,6 @@ def _add(summary: SplitSummary, res: ImageResult) -> None:
         summary.missing_labels.append(res.image_id)
 
 
-__all__ = ["sliding_windows", "scaled_sizes", "parse_label_text", "window_iofs", "assign_objects", "tile_name",
+__all__ = ["STYLES", "devkit_windows", "parse_label_text_devkit", "assign_objects_devkit", "devkit_tile_name",
+           "devkit_crop", "ultralytics_label_text", "sliding_windows", "scaled_sizes", "parse_label_text", "window_iofs", "assign_objects", "tile_name",
            "crop_tile", "list_images", "split_image", "split_dota", "SplitSummary", "Objects"]

@@ -177,3 +177,23 @@ def test_sample_truncates_to_mmrotate_reference():
     assert len(ours["annotations"]) == len(ref["annotations"]) == 2435
     assert sorted(mine) == sorted(theirs) and mine == theirs
     assert [im["file_name"] for im in ours["images"]] == sorted(im["file_name"] for im in ref["images"])
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_coco_json_evaluates_like_the_label_folder(tmp_path, seed):
+    """The JSON written by coco-from-dota is a ground truth `evaluate --metric rotated` reads: the same
+    polygons (not the derived rboxes), difficulties and image set, so the same numbers."""
+    import dotagen
+
+    from evaluators import evaluate
+
+    gt, dets = dotagen.make_scene(seed)
+    labels, task1 = tmp_path / "labelTxt", tmp_path / "task1"
+    dotagen.write_label_folder(gt, labels, seed=seed)
+    dotagen.write_task1_folder(dets, task1, dotagen.CLASSES[:5])
+    out = tmp_path / "gt.json"
+    save_coco_from_dota(labels, out, classes=list(dotagen.CLASSES[:5]), no_images=True)
+    for protocol in ("dota-v1.0", "dota-v1.5"):
+        a = evaluate(out, task1, metric="rotated", protocol=protocol, classes=list(dotagen.CLASSES[:5]), device="cpu")
+        b = evaluate(labels, task1, metric="rotated", protocol=protocol, classes=list(dotagen.CLASSES[:5]), device="cpu")
+        assert a.per_class_rows == b.per_class_rows

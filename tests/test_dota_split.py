@@ -268,3 +268,160 @@ def test_matches_mmrotate_reference(tmp_path, ref, gap, rates, workers):
                          workers=workers)
     n = _compare_manifest(tmp_path / "out", manifest)
     assert summary.tiles == n
+
+
+# ------------------------------------------------------------------------------------------------ --style devkit
+from dataprep.dota_split import (  # noqa: E402
+    _poly4_from_poly5,
+    assign_objects_devkit,
+    devkit_tile_name,
+    devkit_windows,
+    parse_label_text_devkit,
+)
+
+
+def test_devkit_windows_and_names():
+    # same starts and order as mmrotate, but the object-test rectangle ends at W-1 / H-1 for the last col/row
+    assert devkit_windows(1100, 1000, 1024, 200) == [(0, 0, 1024, 999), (76, 0, 1099, 999)]
+    for w, h in [(1024, 1024), (1025, 1025), (1147, 1023), (1111, 1182), (1849, 1849), (4000, 4000), (600, 600),
+                 (5000, 300)]:
+        dk = [(x, y) for x, y, _, _ in devkit_windows(w, h, 1024, 200)]
+        mm = [tuple(r) for r in sliding_windows(max(w, 1024), max(h, 1024), [1024], [200], 0.0)[:, :2].tolist()]
+        if w >= 1024 and h >= 1024:
+            assert dk == mm, (w, h)
+    assert devkit_windows(600, 600, 1024, 200) == [(0, 0, 599, 599)]
+    assert devkit_tile_name("P0706", 1.0, 87, 158) == "P0706__1__87___158"
+    assert devkit_tile_name("P0706", 0.5, 0, 0) == "P0706__0.5__0___0"
+    with pytest.raises(DataprepError):
+        devkit_windows(100, 100, 200, 200)
+
+
+def test_devkit_parse_clip_clamp_and_difficulty():
+    objs = parse_label_text_devkit(
+        "imagesource:x\ngsd:1\n"
+        "1090 10 1100 10 1100 20 1090 20 ship 1\n"        # only in the 2nd window, cut by its W-1 edge: IoF 0.9
+        "1000 100 1040 100 1040 120 1000 120 ship 1\n"    # 1st window: IoF 0.6 -> clipped, clamped to 1024, '2'
+        "-5 10 20 10 20 30 -5 30 car 0\n"                 # IoF 0.8: clipped, 0 clamped to 1, difficulty kept
+        "10.9 10.9 30.9 10.9 30.9 30.9 10.9 30.9 plane tr\n"  # int() at parse; difficulty kept as a string
+        "1004 500 1024 480 1044 500 1024 520 boat 0\n"    # 1st window: a triangle is left -> dropped there
+        "994 600 1014 580 1034 600 1014 620 harbor 1\n"   # 1st window: a pentagon -> shortest edge merged
+        "5 5 5 5 5 5 5 5 zero 0\n")                       # area 0: skipped everywhere
+    assert objs.polys[3].tolist() == [10, 10, 30, 10, 30, 30, 10, 30] and objs.diffs[3] == "tr"
+    tiles, dropped = assign_objects_devkit(objs, devkit_windows(1100, 1000, 1024, 200), 1024, 0.7)
+    assert dropped == 1
+    assert tiles[0].text.splitlines() == [
+        "1000.0 100.0 1024.0 100.0 1024.0 120.0 1000.0 120.0 ship 2",
+        "1.0 10.0 20.0 10.0 20.0 30.0 1.0 30.0 car 0",
+        "10.0 10.0 30.0 10.0 30.0 30.0 10.0 30.0 plane tr",
+        "994.0 600.0 1019.0 585.0 1024.0 610.0 1014.0 620.0 harbor 1",
+    ]
+    assert tiles[0].truncated == 1
+    assert tiles[1].text.splitlines()[0] == "1014.0 10.0 1023.0 10.0 1023.0 20.0 1014.0 20.0 ship 1"
+    assert len(tiles[1].text.splitlines()) == 4 and tiles[1].truncated == 0
+    assert _poly4_from_poly5([(0, 0), (10, 0), (10, 5), (9, 6), (0, 6)]) == [(0, 0), (10, 0), (9.5, 5.5), (0, 6)]
+
+
+def test_devkit_style_io_padding_rates_and_refusal(tmp_path):
+    src = _make_src(tmp_path / "src", sizes=((1100, 700),))
+    out = tmp_path / "out"
+    s = split_dota([src], out, style="devkit", rates=(1.0, 0.5))
+    names = sorted(p.name for p in (out / "images").iterdir())
+    assert names == ["P0000__0.5__0___0.png", "P0000__1__0___0.png", "P0000__1__76___0.png"]
+    assert sorted(p.name for p in (out / "labelTxt").iterdir()) == [n[:-4] + ".txt" for n in names]
+    assert not (out / "annfiles").exists() and s.tiles == 3
+    half = cv2.imread(str(out / "images" / "P0000__0.5__0___0.png"))
+    assert half.shape == (1024, 1024, 3) and (half[350:, :] == 0).all() and (half[:, 550:] == 0).all()
+    img = cv2.imread(str(src / "images" / "P0000.png"))
+    ref = cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_CUBIC)
+    assert (half[:350, :550] == ref).all()
+    tile = cv2.imread(str(out / "images" / "P0000__1__76___0.png"))
+    assert (tile[:700, :1024] == img[:, 76:1100]).all() and (tile[700:] == 0).all()
+    import json
+
+    assert json.loads((out / "split_args.json").read_text())["style"] == "devkit"
+    with pytest.raises(DataprepError) as exc:
+        split_dota([src], out, rates=(1.0, 0.5))
+    assert "style: 'devkit' there, 'mmrotate' now" in str(exc.value)
+    s2 = split_dota([src], out, style="devkit", rates=(1.0, 0.5))
+    assert s2.skipped == 1 and s2.tiles == 3
+
+
+@pytest.mark.skipif(not (SAMPLE / "images").is_dir(), reason="shared DOTA sample not available")
+def test_matches_devkit_reference(tmp_path):
+    ref = REF / "devkit_split_1024_gap200"
+    manifest = ref / "tiles_manifest.csv"
+    if not manifest.is_file():
+        pytest.skip(f"{manifest} not available")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["dota-split", str(SAMPLE), "--out", str(out), "--style", "devkit",
+                                   "--size", "1024", "--gap", "200", "--quiet", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(manifest.open()))
+    assert len(rows) == 10
+    assert sorted(p.stem for p in (out / "images").iterdir()) == sorted(r["tile"] for r in rows)
+    assert sorted(p.stem for p in (out / "labelTxt").iterdir()) == sorted(r["tile"] for r in rows)
+    for r in rows:
+        img = cv2.imread(str(out / "images" / f"{r['tile']}.png"))
+        label = (out / "labelTxt" / f"{r['tile']}.txt").read_bytes()
+        assert (img.shape[1], img.shape[0]) == (int(r["width"]), int(r["height"])), r["tile"]
+        assert hashlib.sha256(img.tobytes()).hexdigest() == r["pixel_sha256_bgr_uint8"], r["tile"]
+        assert hashlib.sha256(label).hexdigest() == r["label_sha256"], r["tile"]
+        ref_label = ref / "labelTxt" / f"{r['tile']}.txt"
+        if ref_label.is_file():
+            assert label == ref_label.read_bytes(), r["tile"]
+        diffs = [ln.rsplit(" ", 1)[1] for ln in label.decode().splitlines()]
+        assert len(diffs) == int(r["objects"]), r["tile"]
+        for d in "012":
+            assert diffs.count(d) == int(r[f"diff{d}"]), r["tile"]
+    assert "into 10 tiles; 2458 objects written" in res.output
+
+
+# ------------------------------------------------------------------------------------------- --style ultralytics
+def test_ultralytics_style(tmp_path):
+    from dataprep.dota_split import ULTRALYTICS_CLASSES
+
+    assert ULTRALYTICS_CLASSES[:3] == ("plane", "ship", "storage-tank") and len(ULTRALYTICS_CLASSES) == 18
+    src = tmp_path / "src"
+    (src / "images").mkdir(parents=True)
+    (src / "labelTxt").mkdir()
+    rng = np.random.default_rng(1)
+    cv2.imwrite(str(src / "images" / "P0000.png"), rng.integers(0, 256, (1200, 1500, 3), dtype=np.uint8))
+    cv2.imwrite(str(src / "images" / "P0001.png"), rng.integers(0, 256, (500, 700, 3), dtype=np.uint8))
+    (src / "labelTxt" / "P0000.txt").write_text(
+        "imagesource:x\ngsd:1\n"
+        "100 100 200 100 200 150 100 150 plane 1\n"        # only window (0, 0)
+        "1000 300 1100 300 1100 320 1000 320 ship 0\n"     # IoF 0.24 in x=0 windows; (476, 0) and (476, 176)
+        "1010 100 1020 100 1020 110 1010 110 harbor 0\n")  # (0, 0) and (476, 0); window (0, 176) stays empty
+    (src / "labelTxt" / "P0001.txt").write_text("10 20 110 20 110 70 10 70 small-vehicle 1\n")
+    out = tmp_path / "out"
+    s = split_dota([src], out, style="ultralytics")
+    imgs = sorted(p.name for p in (out / "images").iterdir())
+    assert imgs == ["P0000__1024__0___0.jpg", "P0000__1024__0___176.jpg", "P0000__1024__476___0.jpg",
+                    "P0000__1024__476___176.jpg", "P0001__1024__0___0.jpg"]
+    labels = sorted(p.name for p in (out / "labels").iterdir())
+    # a tile without objects gets no label file
+    assert labels == ["P0000__1024__0___0.txt", "P0000__1024__476___0.txt", "P0000__1024__476___176.txt",
+                      "P0001__1024__0___0.txt"]
+    t00 = (out / "labels" / "P0000__1024__0___0.txt").read_text().splitlines()
+    assert t00 == ["0 0.0976562 0.0976562 0.195312 0.0976562 0.195312 0.146484 0.0976562 0.146484",
+                   "7 0.986328 0.0976562 0.996094 0.0976562 0.996094 0.107422 0.986328 0.107422"]
+    t476 = (out / "labels" / "P0000__1024__476___0.txt").read_text().splitlines()
+    assert t476[0] == "1 {:.6g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g}".format(
+        524 / 1024, 300 / 1024, 624 / 1024, 300 / 1024, 624 / 1024, 320 / 1024, 524 / 1024, 320 / 1024)
+    assert (out / "labels" / "P0000__1024__476___176.txt").read_text().splitlines()[0] == \
+        "1 0.511719 0.121094 0.609375 0.121094 0.609375 0.140625 0.511719 0.140625"
+    # the small image is not padded; its labels are normalised by its own size
+    small = cv2.imread(str(out / "images" / "P0001__1024__0___0.jpg"))
+    assert small.shape == (500, 700, 3)
+    assert (out / "labels" / "P0001__1024__0___0.txt").read_text() == \
+        "10 {:.6g} 0.04 {:.6g} 0.04 {:.6g} 0.14 {:.6g} 0.14\n".format(10 / 700, 110 / 700, 110 / 700, 10 / 700)
+    assert not (out / "annfiles").exists() and s.objects == 6 and s.tiles == 5 and s.truncated == 0
+    # unknown class: clear error naming the line
+    (src / "labelTxt" / "P0001.txt").write_text("10 20 110 20 110 70 10 70 tank 1\n")
+    with pytest.raises(RecordError) as exc:
+        split_dota([src], tmp_path / "o2", style="ultralytics")
+    assert "P0001.txt line 1" in str(exc.value) and "not in ultralytics" in str(exc.value)
+    with pytest.raises(DataprepError, match="unpadded"):
+        split_dota([src], tmp_path / "o3", style="ultralytics", padding=True)
+    res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "o4"), "--style", "yolo"])
+    assert res.exit_code == 2

@@ -263,8 +263,11 @@ def _record_image(r, gt, img_by_name, source, n) -> int:
 
 
 def _json_poly(r: Mapping, source: str, n: int, gt: bool) -> Tuple[float, ...]:
+    segmentation = r.get("segmentation") if gt else None
     if "poly" in r:
         values = r["poly"]
+    elif isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
+        values = segmentation[0]  # a GT polygon wins over its derived rbox (coco-from-dota writes both)
     elif "rbox" in r:
         version = r.get("angle_version", "le90")
         if version not in VERSIONS:
@@ -274,8 +277,6 @@ def _json_poly(r: Mapping, source: str, n: int, gt: bool) -> Tuple[float, ...]:
         if not isinstance(box, Sequence) or len(box) != 5:
             raise RecordError(source, n, r, "'rbox' is not 5 numbers", fix="write [cx, cy, w, h, angle in radians].")
         return tuple(rbox_to_poly(np.asarray([box], np.float64), version)[0].tolist())
-    elif gt and isinstance(r.get("segmentation"), list) and r["segmentation"] and isinstance(r["segmentation"][0], list):
-        values = r["segmentation"][0]
     else:
         raise RecordError(source, n, r, "has no polygon", fix="give 'poly' (8 numbers) or 'rbox' (cx, cy, w, h, angle)"
                           + (" or a 'segmentation' polygon of 4 points." if gt else "."))
