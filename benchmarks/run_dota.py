@@ -407,18 +407,10 @@ def write_outputs(out: Path, text: str, results: List[Result], meta: dict) -> No
 # --------------------------------------------------------------------------- CLI
 
 
-def split_list(value: str, allowed: Sequence[str], what: str) -> List[str]:
-    """Parse a comma list whose items must be in ``allowed``."""
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    bad = [v for v in items if v not in allowed]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(f"{what}: {bad or value!r} not in {', '.join(allowed)}")
-    return items
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Command-line options."""
     from generate_dota import DETS_PER_IMAGE, IMAGES  # same folder
+    from run import split_list  # same folder: the COCO runner's comma-list option parser
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default=",".join(TASKS), type=lambda v: split_list(v, TASKS, "--tasks"),

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import dotagen
 from dataprep.dota_merge import merge_folder, parse_tile_name
@@ -35,13 +34,7 @@ TILE_CLASSES = ("plane", "ship", "small-vehicle", "my-class")  # the last one is
 STYLES = ("devkit1", "devkit1.0", "devkit0.5", "mmrotate")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small inputs: one torch thread is fastest, and results do not depend on the thread count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ----------------------------------------------------------------------------------------

@@ -33,13 +33,7 @@ N_PAIRS = 2750          # 250 per regular kind, each pair in both argument order
 N_TINY = 200
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small inputs: one torch thread is fastest, and results do not depend on the thread count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
