@@ -63,14 +63,20 @@ def _rates(ctx, param, value):
 @click.option("--ext", type=click.Choice([".png", ".jpg", ".bmp", ".tif"]), default=None,
               help="Tile image format [default: .png; .jpg for ultralytics].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (one image each).")
+@click.option("--coco", is_flag=True,
+              help="Also write a COCO-style JSON of the tiles to OUT/annotations/dota_coco.json (as coco-from-dota).")
+@click.option("--classes", default="dota-v1.0", show_default=True,
+              help="With --coco: categories (dota-v1.0, dota-v1.5, dota-v2.0, found, or comma-separated names).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
-                       quiet) -> None:
+                       coco, classes, quiet) -> None:
     """Split DOTA folders SRC... (each with images/ and optional labelTxt/) into overlapping tiles exactly like
     mmrotate's tools/data/dota/split/img_split.py (or, with --style, DOTA_devkit's or ultralytics' splitter).
     A re-run with the same arguments resumes."""
     from .dota_split import split_dota
 
+    if coco and style == "ultralytics":
+        raise click.UsageError("--coco reads DOTA label files; the ultralytics style writes YOLO-OBB labels instead.")
     try:
         summary = split_dota(list(srcs), out, size=size, gap=gap, rates=tuple(rates), img_rate_thr=img_rate_thr,
                              iof_thr=iof_thr, padding=padding, pad_value=pad_value, ext=ext, workers=workers,
@@ -83,3 +89,12 @@ def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr
         click.echo(f"[dota-split] {len(summary.missing_labels)} image(s) have no label file, split as empty: {shown}",
                    err=True)
     click.echo(summary.line())
+    if coco:
+        from converters.dota import save_coco_from_dota
+
+        try:
+            conv = save_coco_from_dota(out, classes=classes)
+        except DataprepError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(f"wrote {conv.out}: {conv.line()}")

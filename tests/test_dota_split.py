@@ -425,3 +425,22 @@ def test_ultralytics_style(tmp_path):
         split_dota([src], tmp_path / "o3", style="ultralytics", padding=True)
     res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "o4"), "--style", "yolo"])
     assert res.exit_code == 2
+
+
+def test_cli_coco_json_of_the_tiles(tmp_path):
+    """--coco writes the tiles' COCO-style JSON: one image per tile, one annotation per written object."""
+    import json
+
+    src = _make_src(tmp_path / "src")
+    out = tmp_path / "o"
+    res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(out), "--coco", "-q"])
+    assert res.exit_code == 0, res.output
+    coco = json.loads((out / "annotations" / "dota_coco.json").read_text())
+    tiles = sorted(p.name for p in (out / "images").iterdir())
+    assert [im["file_name"] for im in coco["images"]] == tiles
+    written = sum(len(p.read_text().splitlines()) for p in (out / "annfiles").glob("*.txt"))
+    assert len(coco["annotations"]) == written > 0
+    assert {a["difficulty"] for a in coco["annotations"]} <= {0, 1, 2}
+    res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "u"), "--style", "ultralytics",
+                                   "--coco"])
+    assert res.exit_code == 2 and "YOLO-OBB" in res.output
