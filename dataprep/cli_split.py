@@ -37,6 +37,16 @@ def _rates(ctx, param, value):
     return tuple(out)
 
 
+def _class_list(value):
+    """None, or the names of a known list (dota-v1.0, dota-v1.5, dota-v2.0) or of a comma-separated list."""
+    if not value:
+        return None
+    from evaluators.data.dota import DOTA_V15_CLASSES, DOTA_V1_CLASSES, DOTA_V2_CLASSES
+
+    named = {"dota-v1.0": DOTA_V1_CLASSES, "dota-v1.5": DOTA_V15_CLASSES, "dota-v2.0": DOTA_V2_CLASSES}
+    return list(named.get(value, [c.strip() for c in value.split(",") if c.strip()]))
+
+
 @click.command(name="dota-split", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("srcs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", "-o", required=True, type=click.Path(),
@@ -65,8 +75,10 @@ def _rates(ctx, param, value):
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes (one image each).")
 @click.option("--coco", is_flag=True,
               help="Also write a COCO-style JSON of the tiles to OUT/annotations/dota_coco.json (as coco-from-dota).")
-@click.option("--classes", default="dota-v1.0", show_default=True,
-              help="With --coco: categories (dota-v1.0, dota-v1.5, dota-v2.0, found, or comma-separated names).")
+@click.option("--classes", default=None,
+              help="Write only objects of these classes (dota-v1.0, dota-v1.5, dota-v2.0 or comma-separated names); "
+                   "the others are counted in the summary. Also the --coco categories [default: all objects; "
+                   "--coco: dota-v1.0].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
                        coco, classes, quiet) -> None:
@@ -75,12 +87,13 @@ def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr
     A re-run with the same arguments resumes."""
     from .dota_split import split_dota
 
+    class_list = _class_list(classes)
     if coco and style == "ultralytics":
         raise click.UsageError("--coco reads DOTA label files; the ultralytics style writes YOLO-OBB labels instead.")
     try:
         summary = split_dota(list(srcs), out, size=size, gap=gap, rates=tuple(rates), img_rate_thr=img_rate_thr,
                              iof_thr=iof_thr, padding=padding, pad_value=pad_value, ext=ext, workers=workers,
-                             progress=not quiet, style=style)
+                             progress=not quiet, style=style, classes=class_list)
     except DataprepError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -93,7 +106,7 @@ def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr
         from converters.dota import save_coco_from_dota
 
         try:
-            conv = save_coco_from_dota(out, classes=classes)
+            conv = save_coco_from_dota(out, classes=class_list or "dota-v1.0")
         except DataprepError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)

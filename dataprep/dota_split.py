@@ -492,6 +492,7 @@ class ImageResult:
     dropped: int = 0
     input_objects: int = 0
     missing_labels: bool = False
+    unknown: Dict[str, int] = field(default_factory=dict)  # objects of classes outside the list, per class
 
 
 @dataclass
@@ -506,6 +507,8 @@ class SplitSummary:
     dropped: int = 0
     input_objects: int = 0
     missing_labels: List[str] = field(default_factory=list)
+    unknown: Dict[str, int] = field(default_factory=dict)
+    restricted: bool = False
     seconds: float = 0.0
     out: str = ""
 
@@ -514,7 +517,14 @@ class SplitSummary:
         resumed = f" ({self.skipped} already done)" if self.skipped else ""
         return (f"split {self.images} images{resumed} into {self.tiles} tiles; {self.objects} objects written "
                 f"({self.truncated} truncated '2'), {self.dropped} dropped (in no window) of {self.input_objects}; "
-                f"{self.seconds:.2f}s")
+                f"{self.seconds:.2f}s" + self._unknown_text())
+
+    def _unknown_text(self) -> str:
+        if not self.unknown:
+            return ""
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.unknown.items()))
+        what = "dropped (not in --classes)" if self.restricted else "kept, but not DOTA classes"
+        return f"; objects of other classes {what}: {shown}"
 
 
 def _image_size(path: Path) -> Tuple[int, int]:
@@ -602,7 +612,8 @@ def _encode(ext: str, patch: np.ndarray, name: str) -> bytes:
 
 def split_image(task: ImageTask, out: str, sizes: Sequence[int], gaps: Sequence[int], img_rate_thr: float,
                 iof_thr: float, padding: bool, pad_value, ext: str, style: str = "mmrotate",
-                rates: Sequence[float] = (1.0,), size: int = 1024, gap: int = 200) -> ImageResult:
+                rates: Sequence[float] = (1.0,), size: int = 1024, gap: int = 200,
+                classes: Optional[Tuple[str, ...]] = None) -> ImageResult:
     """Split one image: write its tiles and labels atomically, then its ``.done`` marker.
 
     ``sizes``/``gaps`` are mmrotate's scaled windows (styles mmrotate and ultralytics); the devkit style resizes the
@@ -612,7 +623,8 @@ def split_image(task: ImageTask, out: str, sizes: Sequence[int], gaps: Sequence[
     label_dir = out_p / LABEL_DIRS[style]
     objects, missing = read_labels(task.label_path, style)
     source = task.label_path or task.image_path
-    res = ImageResult(task.image_id, input_objects=len(objects), missing_labels=missing)
+    objects, unknown = _restrict(objects, classes)
+    res = ImageResult(task.image_id, input_objects=len(objects), missing_labels=missing, unknown=unknown)
     if style == "devkit":
         import cv2
 
@@ -664,9 +676,27 @@ def split_image(task: ImageTask, out: str, sizes: Sequence[int], gaps: Sequence[
                 res.truncated += int((iofs[keep, w] < 1).sum())
             res.dropped = int((~used).sum())
     marker = {k: getattr(res, k) for k in ("tiles", "objects", "truncated", "dropped", "input_objects",
-                                             "missing_labels")}
+                                             "missing_labels", "unknown")}
     write_json_atomic(out_p / DONE_DIR / task.image_id, marker, indent=False)
     return res
+
+
+def _restrict(objects: Objects, classes: Optional[Tuple[str, ...]]) -> Tuple[Objects, Dict[str, int]]:
+    """Objects of ``classes`` only (all when None) and the count of the others per class; without a list,
+    names outside DOTA v2.0's 18 classes are counted (and kept) so that typos get reported."""
+    from evaluators.data.dota import DOTA_V2_CLASSES
+
+    known = set(classes) if classes else set(DOTA_V2_CLASSES)
+    unknown: Dict[str, int] = {}
+    for name in objects.labels:
+        if name not in known:
+            unknown[name] = unknown.get(name, 0) + 1
+    if not classes or not unknown:
+        return objects, unknown
+    keep = np.asarray([name in known for name in objects.labels], dtype=bool)
+    lines = [ln for ln, k in zip(objects.lines, keep) if k] if objects.lines else objects.lines
+    return Objects(objects.polys[keep], [n for n, k in zip(objects.labels, keep) if k], objects.diffs[keep],
+                   lines), unknown
 
 
 def _split_star(args) -> ImageResult:
@@ -699,8 +729,8 @@ def _check_out(out: Path, record: Dict[str, object]) -> None:
 def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: int = 1024, gap: int = 200,
                rates: Sequence[float] = (1.0,), img_rate_thr: float = 0.6, iof_thr: float = 0.7,
                padding: Optional[bool] = None, pad_value: Union[None, int, Sequence[int]] = None,
-               ext: Optional[str] = None, workers: int = 1, progress: bool = False, style: str = "mmrotate"
-               ) -> SplitSummary:
+               ext: Optional[str] = None, workers: int = 1, progress: bool = False, style: str = "mmrotate",
+               classes: Optional[Sequence[str]] = None) -> SplitSummary:
     """Split the DOTA folders ``srcs`` into tiles the way ``style`` does.
 
     * ``mmrotate`` (default): ``img_split.py``, ``out/images`` + ``out/annfiles``; padding (104,116,124), .png.
@@ -710,6 +740,8 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
     * ``ultralytics``: ``split_dota.split_trainval`` on DOTA labels: mmrotate's windows and IoF rule, no padding,
       .jpg, YOLO-OBB normalised labels in ``out/labels`` (no file for an empty tile).
 
+    ``classes`` restricts the objects written to those classes (the others are counted in the summary);
+    without it every object is written and names outside DOTA v2.0's classes are reported.
     ``padding``/``pad_value``/``ext`` left as None take the style's default. A re-run with the same arguments skips
     the images that are finished (``out/.done/<id>``).
     """
@@ -750,6 +782,8 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
     record = {"srcs": [str(s.resolve()) for s in srcs], "size": int(size), "gap": int(gap),
               "rates": [float(r) for r in rates], "img_rate_thr": float(img_rate_thr), "iof_thr": float(iof_thr),
               "padding": bool(padding), "pad_value": pad, "ext": ext, "style": style}
+    if classes:
+        record["classes"] = [str(c) for c in classes]
     _check_out(out, record)
 
     tasks: List[ImageTask] = []
@@ -769,7 +803,7 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
     for sub in ("images", LABEL_DIRS[style], DONE_DIR):
         (out / sub).mkdir(exist_ok=True)
 
-    summary = SplitSummary(out=str(out))
+    summary = SplitSummary(out=str(out), restricted=bool(classes))
     todo = []
     for task in tasks:
         marker = out / DONE_DIR / task.image_id
@@ -786,7 +820,7 @@ def split_dota(srcs: Union[PathLike, Sequence[PathLike]], out: PathLike, size: i
     from tqdm import tqdm
 
     jobs = [(t, str(out), sizes, gaps, img_rate_thr, iof_thr, padding, pad_arg, ext, style, tuple(rates), int(size),
-             int(gap)) for t in todo]
+             int(gap), tuple(classes) if classes else None) for t in todo]
     bar = tqdm(total=len(tasks), initial=summary.skipped, disable=not progress, file=sys.stderr, unit="img",
                desc="dota-split")
     try:
@@ -816,6 +850,8 @@ def _add(summary: SplitSummary, res: ImageResult) -> None:
     summary.input_objects += res.input_objects
     if res.missing_labels:
         summary.missing_labels.append(res.image_id)
+    for name, n in res.unknown.items():
+        summary.unknown[name] = summary.unknown.get(name, 0) + n
 
 
 __all__ = ["STYLES", "devkit_windows", "parse_label_text_devkit", "assign_objects_devkit", "devkit_tile_name",

@@ -444,3 +444,21 @@ def test_cli_coco_json_of_the_tiles(tmp_path):
     res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "u"), "--style", "ultralytics",
                                    "--coco"])
     assert res.exit_code == 2 and "YOLO-OBB" in res.output
+
+
+def test_classes_restrict_and_unknown_classes_are_reported(tmp_path):
+    """Unknown class names are reported, not a crash; --classes writes only the listed classes."""
+    src = _make_src(tmp_path / "src")
+    label = next((src / "labelTxt").glob("*.txt"))
+    label.write_text(label.read_text() + "10 10 60 10 60 40 10 40 tank 0\n")
+    res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "all"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "tank=1" in res.output and "not DOTA classes" in res.output
+    written = "".join(p.read_text() for p in (tmp_path / "all" / "annfiles").glob("*.txt"))
+    assert " tank " in written
+    res = CliRunner().invoke(cli, ["dota-split", str(src), "--out", str(tmp_path / "some"), "-q",
+                                   "--classes", "dota-v1.0"])
+    assert res.exit_code == 0, res.output
+    assert "dropped (not in --classes): tank=1" in res.output
+    written = "".join(p.read_text() for p in (tmp_path / "some" / "annfiles").glob("*.txt"))
+    assert " tank " not in written and written
