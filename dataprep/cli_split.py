@@ -39,7 +39,7 @@ def _rates(ctx, param, value):
 
 def _class_list(value):
     """None, or the names of a known list (dota-v1.0, dota-v1.5, dota-v2.0) or of a comma-separated list."""
-    if not value:
+    if not value or value == "found":
         return None
     from evaluators.data.dota import DOTA_V15_CLASSES, DOTA_V1_CLASSES, DOTA_V2_CLASSES
 
@@ -77,8 +77,8 @@ def _class_list(value):
               help="Also write a COCO-style JSON of the tiles to OUT/annotations/dota_coco.json (as coco-from-dota).")
 @click.option("--classes", default=None,
               help="Write only objects of these classes (dota-v1.0, dota-v1.5, dota-v2.0 or comma-separated names); "
-                   "the others are counted in the summary. Also the --coco categories [default: all objects; "
-                   "--coco: dota-v1.0].")
+                   "the others are counted in the summary. Also the --coco categories ('found': every class in "
+                   "the labels, nothing dropped) [default: all objects; --coco: dota-v1.0].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar on stderr.")
 def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr, padding, pad_value, ext, workers,
                        coco, classes, quiet) -> None:
@@ -106,7 +106,7 @@ def dota_split_command(srcs, out, style, size, gap, rates, img_rate_thr, iof_thr
         from converters.dota import save_coco_from_dota
 
         try:
-            conv = save_coco_from_dota(out, classes=class_list or "dota-v1.0")
+            conv = save_coco_from_dota(out, classes=class_list or ("found" if classes == "found" else "dota-v1.0"))
         except DataprepError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
