@@ -272,3 +272,24 @@ def test_decision_iou_on_coincident_edges(seed):
         assert np.all(np.abs(iou - ref) <= bound), kind
         for t in (0.5, 0.1):
             assert np.array_equal(iou > t, ref > t), (kind, t)
+
+
+def test_sweeps_find_exactly_the_overlapping_pairs():
+    """The shared sweep returns every same-group pair with overlapping extents once, and nothing else."""
+    from evaluators.kernels.sweep import overlap_pairs, self_overlap_pairs
+
+    rng = np.random.default_rng(5)
+    for pad in (0.0, 1.0):
+        ga, gb = rng.integers(0, 4, 60), rng.integers(0, 4, 50)
+        alo, blo = rng.integers(0, 40, 60).astype(float), rng.integers(0, 40, 50).astype(float)
+        ahi, bhi = alo + rng.integers(0, 8, 60), blo + rng.integers(0, 8, 50)
+        got = sorted((int(i), int(j)) for a, b in overlap_pairs(ga, alo, ahi, gb, blo, bhi, pad, max_pairs=37)
+                     for i, j in zip(a, b))
+        want = sorted((i, j) for i in range(60) for j in range(50)
+                      if ga[i] == gb[j] and max(alo[i], blo[j]) <= min(ahi[i], bhi[j]) + pad)
+        assert got == want
+        got = sorted(tuple(sorted((int(i), int(j)))) for a, b in self_overlap_pairs(ga, alo, ahi, pad, max_pairs=11)
+                     for i, j in zip(a, b))
+        want = sorted((i, j) for i in range(60) for j in range(i + 1, 60)
+                      if ga[i] == ga[j] and max(alo[i], alo[j]) <= min(ahi[i], ahi[j]) + pad)
+        assert got == want

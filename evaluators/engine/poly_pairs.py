@@ -1,6 +1,6 @@
 """Candidate (detection, ground truth) pairs for polygons, with IoUs that decide exactly as the devkit's.
 
-Per same-group pair whose boxes can overlap (a sweep over left edges, see :func:`overlap_pair_chunks`),
+Per same-group pair whose boxes can overlap (a sweep over left edges, :mod:`..kernels.sweep`),
 in bounded chunks:
 
 1. the devkit's own pre-filter: horizontal boxes must overlap under its +1-pixel convention (it never
@@ -23,6 +23,7 @@ import torch
 
 from ..kernels.poly_iou import Quads, decision_iou_pairs, error_bound_pairs, poly_iou
 from .grouping import Groups
+from ..kernels.sweep import overlap_pairs
 from .pairs import Candidates
 
 
@@ -37,7 +38,10 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     # pass 1, boxes only: dota_evaluation_task1 only looks at pairs whose HBB IoU with +1 widths is > 0;
     # pairs whose boxes do not overlap cannot reach a positive threshold either
     p_det, p_gt = [], []
-    for det_np, gt_np in overlap_pair_chunks(groups, gt_poly, dt_poly):
+    g_np, d_np = g_box.cpu().numpy(), d_box.cpu().numpy()
+    # the devkit's +1 convention: x-extents within 1 px count as overlapping (1.001: a safe superset)
+    for det_np, gt_np in overlap_pairs(groups.dt_group, d_np[:, 0], d_np[:, 2], groups.gt_group, g_np[:, 0],
+                                       g_np[:, 2], pad=1.001):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
         if devkit_prefilter or t_min > 0:
@@ -80,45 +84,6 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     if poisoned.numel():  # the devkit's np.max over IoUs with a NaN (two zero-area polygons) is NaN: no match
         keep &= ~torch.isin(det, poisoned)
     return Candidates(det[keep], gt[keep], iou[keep])
-
-
-def overlap_pair_chunks(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray, max_pairs: int = 1 << 22):
-    """Same-group (det, gt) pairs whose x-extents overlap under the devkit's +1 convention (a superset:
-    the exact test follows), found by a sweep instead of enumerating every same-group pair.
-
-    A pair overlaps in x when the later-starting box starts before the other ends (+1): (a) GTs that
-    start at or after a detection's start, before its end + 1; (b) detections that start strictly after
-    a GT's start, before its end + 1. Starts are compared by exact ranks, so (a) and (b) never overlap.
-    """
-    gx0, gx1 = gt_poly[:, 0::2].min(1), gt_poly[:, 0::2].max(1)
-    dx0, dx1 = dt_poly[:, 0::2].min(1), dt_poly[:, 0::2].max(1)
-    starts, rank = np.unique(np.concatenate([gx0, dx0]), return_inverse=True)
-    span = np.int64(starts.size + 1)
-    g_key = groups.gt_group.astype(np.int64) * span + rank[: gx0.size]
-    d_key = groups.dt_group.astype(np.int64) * span + rank[gx0.size:]
-    g_end = groups.gt_group.astype(np.int64) * span + np.searchsorted(starts, gx1 + 1.001, side="right")
-    d_end = groups.dt_group.astype(np.int64) * span + np.searchsorted(starts, dx1 + 1.001, side="right")
-    g_order, d_order = np.argsort(g_key, kind="stable"), np.argsort(d_key, kind="stable")
-    g_sorted, d_sorted = g_key[g_order], d_key[d_order]
-    # (a) per detection: GTs with key in [d_key, d_end)
-    a_lo, a_hi = np.searchsorted(g_sorted, d_key, "left"), np.searchsorted(g_sorted, d_end, "left")
-    # (b) per GT: detections with key in (g_key, g_end)
-    b_lo, b_hi = np.searchsorted(d_sorted, g_key, "right"), np.searchsorted(d_sorted, g_end, "left")
-    for owner, lo, hi, other_order, swap in ((np.arange(dx0.size), a_lo, a_hi, g_order, False),
-                                             (np.arange(gx0.size), b_lo, b_hi, d_order, True)):
-        count = np.maximum(hi - lo, 0)
-        bounds = np.cumsum(count)
-        start = 0
-        while start < owner.size:
-            base = bounds[start - 1] if start else 0
-            stop = min(max(int(np.searchsorted(bounds, base + max_pairs, side="right")), start + 1), owner.size)
-            c = count[start:stop]
-            mine = np.repeat(owner[start:stop], c)
-            offset = np.repeat(lo[start:stop] - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
-            theirs = other_order[offset]
-            if mine.size:
-                yield (theirs, mine) if swap else (mine, theirs)
-            start = stop
 
 
 def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int) -> torch.Tensor:

@@ -15,7 +15,6 @@ devkit's one-box-at-a-time loop:
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .poly_iou import Quads, decision_iou_pairs, error_bound_pairs
@@ -90,32 +89,14 @@ def _suppressions(members, g, box, quads, iou_thr, max_pairs):
 
 def _overlap_pairs(g, x0, x1, y0, y1, max_pairs):
     """Pairs (a, b) of the same group whose boxes overlap with positive width and height, in chunks."""
+    from .sweep import self_overlap_pairs
+
     device = g.device
-    # sort by (group, x0); pair each box with the later boxes of its group whose x0 < its x1
-    by_x = torch.argsort(x0, stable=True)
-    by_x = by_x[torch.argsort(g[by_x], stable=True)]
-    gs, xs = g[by_x], x0[by_x]
-    big = float(torch.cat([x0.abs(), x1.abs()]).max()) * 4 + 1.0
-    key = gs.to(torch.float64) * big + xs  # monotone: groups apart by more than any coordinate span
-    key_np = key.cpu().numpy()
-    limit = (gs.to(torch.float64) * big + x1[by_x]).cpu().numpy()
-    end = torch.as_tensor(np.searchsorted(key_np, limit, side="left"), device=device)
-    start = torch.arange(by_x.numel(), device=device) + 1
-    count = (end - start).clamp(min=0)
-    bounds = torch.cumsum(count, 0).cpu().numpy()
-    lo = 0
-    while lo < count.numel():
-        base = bounds[lo - 1] if lo else 0
-        hi = min(max(int(np.searchsorted(bounds, base + max_pairs, side="right")), lo + 1), count.numel())
-        c = count[lo:hi]
-        i = torch.repeat_interleave(torch.arange(lo, hi, device=device), c)
-        first = torch.repeat_interleave(start[lo:hi] - (torch.cumsum(c, 0) - c), c)
-        j = first + torch.arange(i.numel(), device=device)
-        a, b = by_x[i], by_x[j]
+    for i, j in self_overlap_pairs(g.cpu().numpy(), x0.cpu().numpy(), x1.cpu().numpy(), max_pairs=max_pairs):
+        a, b = torch.as_tensor(i, device=device), torch.as_tensor(j, device=device)
         ok = (torch.minimum(x1[a], x1[b]) - torch.maximum(x0[a], x0[b]) > 0) & \
              (torch.minimum(y1[a], y1[b]) - torch.maximum(y0[a], y0[b]) > 0)
         yield a[ok], b[ok]
-        lo = hi
 
 
 def _resolve(n: int, src: torch.Tensor, dst: torch.Tensor, gone: torch.Tensor) -> torch.Tensor:
