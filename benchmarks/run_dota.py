@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +40,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import Result as BaseResult  # noqa: E402  (same folder: the COCO runner's record)
+
 REPO = HERE.parent
 TASKS = ("eval", "merge")
 TOOLS = ("reference", "ours")
@@ -100,27 +102,10 @@ def child_ours_merge(src: str, out: str, device: str, threads: str = "0") -> int
 
 
 @dataclass
-class Result:
-    """All repeats of one tool on one task."""
+class Result(BaseResult):
+    """All repeats of one tool on one task, plus its agreement with the reference."""
 
-    task: str
-    tool: str
-    status: str = "ok"  # ok | failed | skipped
-    note: str = ""
-    walls: List[float] = field(default_factory=list)
-    rss: List[float] = field(default_factory=list)
-    stats: Optional[Stats] = None  # the child's last-line JSON (last repeat)
-    check: Dict[str, object] = field(default_factory=dict)  # agreement with the reference
-
-    @property
-    def wall(self) -> Optional[float]:
-        """Median wall time over the repeats."""
-        return statistics.median(self.walls) if self.walls else None
-
-    @property
-    def peak_rss(self) -> Optional[float]:
-        """Largest peak RSS over the repeats."""
-        return max(self.rss) if self.rss else None
+    check: Dict[str, object] = field(default_factory=dict)
 
 
 def last_json(stdout: str) -> Optional[dict]:
