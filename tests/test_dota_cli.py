@@ -115,20 +115,14 @@ def test_unknown_image_in_task1_file(tmp_path):
     assert f"{path}, line {line}" in msg and "P9999_nope" in msg
 
 
-def test_task1_line_with_too_few_numbers(tmp_path):
+@pytest.mark.parametrize("rest, needle", [("0.5 0 0 10 0 10 10 0", "9 tokens"), ("nan 0 0 10 0 10 10 0 10", "NaN")],
+                         ids=["too-few-numbers", "nan-score"])
+def test_bad_task1_line(tmp_path, rest, needle):
     gt, _ = _scene(tmp_path)
     path = tmp_path / "det" / "Task1_plane.txt"
-    line = _append_line(path, f"{_first_image(gt)} 0.5 0 0 10 0 10 10 0")
+    line = _append_line(path, f"{_first_image(gt)} {rest}")
     msg = _one_error_line(_eval(_rotated_args(tmp_path, "-q")))
-    assert f"{path}, line {line}" in msg and "9 tokens" in msg
-
-
-def test_task1_nan_score(tmp_path):
-    gt, _ = _scene(tmp_path)
-    path = tmp_path / "det" / "Task1_plane.txt"
-    line = _append_line(path, f"{_first_image(gt)} nan 0 0 10 0 10 10 0 10")
-    msg = _one_error_line(_eval(_rotated_args(tmp_path, "-q")))
-    assert f"{path}, line {line}" in msg and "NaN" in msg
+    assert f"{path}, line {line}" in msg and needle in msg
 
 
 def test_label_line_with_11_tokens(tmp_path):
