@@ -1,6 +1,8 @@
 """``evaluate``: the library entry point."""
 from __future__ import annotations
 
+import contextlib
+
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import torch
@@ -32,6 +34,17 @@ def resolve_device(device: Union[str, torch.device]) -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise ParameterError(f"Expected `device` to be auto, cpu, cuda or cuda:<k> but got {device!r}.")
     return dev
+
+
+@contextlib.contextmanager
+def torch_threads(workers: Optional[int]):
+    """Run the block with ``workers`` torch CPU threads (None: torch's default), then restore the count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(workers or threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def evaluate(
@@ -90,13 +103,9 @@ def evaluate(
     if metric == "rotated":
         from .rotated import evaluate_rotated
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(workers or threads)
-        try:
+        with torch_threads(workers):
             return evaluate_rotated(gt, preds, protocol=protocol or "dota-v1.0", eval_mode=eval_mode, iou_thr=iou_thr,
                                     classes=classes, imageset=imageset, device=dev, log=log)
-        finally:
-            torch.set_num_threads(threads)
     with gc_paused():
         ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
         protocol = _protocol(protocol, ground, metric, log)
@@ -113,13 +122,8 @@ def evaluate(
         else:
             rules = None
             warn_missing_iscrowd(ground)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(workers or threads)
-    try:
-        with gc_paused():
-            out = run_engine(ground, dets, params, dev, log=log, progress=progress, rules=rules)
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(workers), gc_paused():
+        out = run_engine(ground, dets, params, dev, log=log, progress=progress, rules=rules)
     return (_lvis_result if protocol == "lvis" else _coco_result)(ground, params, out, dev)
 
 

@@ -101,7 +101,7 @@ def parse_task1_text(text: str, source: str) -> Task1Lines:
 
 def format_task1_line(image: str, score: float, poly: Sequence[float]) -> str:
     """One Task1 line as the devkit writes it (Python float repr, full precision)."""
-    return " ".join([image, repr(float(score))] + [repr(float(v)) for v in poly])
+    return format_task1_lines([image], np.asarray([score], np.float64), np.asarray([poly], np.float64))[0]
 
 
 def format_task1_lines(images: Sequence[str], scores: np.ndarray, polys: np.ndarray) -> List[str]:
