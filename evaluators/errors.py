@@ -4,13 +4,14 @@
     ├── InputFileError            a file is missing, unreadable or not valid JSON
     ├── RecordError               a record is malformed (missing key, NaN, negative size, bad mask)
     ├── UnknownIdError            predictions refer to image or category ids the ground truth lacks
-    └── ParameterError            an evaluation option is out of range or inconsistent
+    ├── ParameterError            an evaluation option is out of range or inconsistent
+    └── LayoutError               a dataset folder does not match its layout in data_layouts/
 """
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-__all__ = ["DataprepError", "InputFileError", "RecordError", "UnknownIdError", "ParameterError"]
+__all__ = ["DataprepError", "InputFileError", "RecordError", "UnknownIdError", "ParameterError", "LayoutError"]
 
 
 class DataprepError(Exception):
@@ -59,6 +60,16 @@ class UnknownIdError(DataprepError):
 
 class ParameterError(DataprepError, ValueError):
     """An evaluation option is out of range or inconsistent with the others."""
+
+
+class LayoutError(DataprepError):
+    """A dataset folder does not match its declared layout; ``report`` is the rendered tree with fixes."""
+
+    def __init__(self, layout: str, root: Any, report: str, *, fix: Optional[str] = None) -> None:
+        self.layout = layout
+        self.root = str(root)
+        self.report = report
+        super().__init__(f"{self.root} is not a valid {layout} tree:\n{report}\n", fix=fix)
 
 
 def _short(record: Any, limit: int = 120) -> str:
