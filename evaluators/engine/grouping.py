@@ -45,6 +45,9 @@ class Groups:
     dt_rank: np.ndarray
     dt_score: np.ndarray
     n_dt_total: int  # evaluated detections before the max_dets cut
+    # positions of the kept detections in global (descending score, file row) order, all groups together
+    # (the VOC-family accumulation sorts this way per class)
+    dt_score_order: Optional[np.ndarray] = None
 
 
 def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: Optional[np.ndarray] = None,
@@ -57,8 +60,8 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     cat_sorter = np.argsort(cat_ids, kind="stable")
     n_slots = cat_ids.size if params.use_cats else 1
 
-    g_sel = np.isin(gt.ann_img, img_ids) & np.isin(gt.ann_cat, cat_ids)
-    d_sel = np.isin(dt.img, img_ids) & np.isin(dt.cat, cat_ids)
+    g_sel = _isin(gt.ann_img, img_ids) & _isin(gt.ann_cat, cat_ids)
+    d_sel = _isin(dt.img, img_ids) & _isin(dt.cat, cat_ids)
     g_keep = np.flatnonzero(g_sel if gt_mask is None else g_sel & gt_mask)
     d_keep = np.flatnonzero(d_sel if dt_mask is None else d_sel & dt_mask)
     g_img = np.searchsorted(img_ids, gt.ann_img[g_keep])
@@ -67,13 +70,13 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     d_cat = cat_sorter[np.searchsorted(cat_ids, dt.cat[d_keep], sorter=cat_sorter)]
     g_key = g_img * n_slots + (g_cat if params.use_cats else 0)
     d_key = d_img * n_slots + (d_cat if params.use_cats else 0)
-    keys, inverse = np.unique(np.concatenate([g_key, d_key]), return_inverse=True)
+    n_groups, inverse = _dense_rank(np.concatenate([g_key, d_key]), img_ids.size * n_slots)
     g_group, d_group = inverse[: g_key.size], inverse[g_key.size:]
 
     g_order = np.lexsort((g_keep, g_cat, g_group))
     gt_group = g_group[g_order]
-    group_gt_count = np.bincount(gt_group, minlength=keys.size)
-    group_gt_start = np.zeros(keys.size, np.int64)
+    group_gt_count = np.bincount(gt_group, minlength=n_groups)
+    group_gt_start = np.zeros(n_groups, np.int64)
     np.cumsum(group_gt_count[:-1], out=group_gt_start[1:])
     gt_pos = np.arange(g_order.size) - group_gt_start[gt_group]
 
@@ -81,14 +84,23 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     # successive stable sorts: (category when class-agnostic), then -score, then group; file order breaks ties
     pre = np.arange(score.size) if params.use_cats else np.argsort(d_cat, kind="stable")
     by_score = pre[np.argsort(-score[pre], kind="stable")]
-    d_order = by_score[np.argsort(d_group[by_score], kind="stable")]
+    by_group = _stable_argsort_small(d_group[by_score], n_groups)
+    d_order = by_score[by_group]
     dt_group = d_group[d_order]
-    first = np.zeros(keys.size, np.int64)
-    counts = np.bincount(dt_group, minlength=keys.size)
+    first = np.zeros(n_groups, np.int64)
+    counts = np.bincount(dt_group, minlength=n_groups)
     np.cumsum(counts[:-1], out=first[1:])
     rank = np.arange(d_order.size) - first[dt_group]
     cut = rank < params.max_dets[-1]
     d_sel = d_order[cut]
+    # by_score[k] sits at position where[k] of d_order; kept positions renumbered after the cut
+    where = np.empty_like(by_group)
+    where[by_group] = np.arange(by_group.size)
+    if cut.all():
+        score_order = where
+    else:
+        new_pos = np.cumsum(cut) - 1
+        score_order = new_pos[where[cut[where]]]
     return Groups(
         img_ids=img_ids, cat_ids=cat_ids, n_slots=n_slots,
         gt_row=g_keep[g_order], gt_group=gt_group,
@@ -97,7 +109,38 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
         dt_row=d_keep[d_sel], dt_group=dt_group[cut],
         dt_slot=(d_cat[d_sel] if params.use_cats else np.zeros(d_sel.size, np.int64)),
         dt_img=d_img[d_sel], dt_rank=rank[cut], dt_score=score[d_sel], n_dt_total=int(d_keep.size),
+        dt_score_order=score_order,
     )
+
+
+def _isin(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``np.isin(values, ids)`` for integer ids; a lookup table when the ids are small and non-negative."""
+    values = np.asarray(values)
+    if ids.size and values.size and ids.dtype.kind in "iu" and values.dtype.kind in "iu":
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo >= 0 and hi < 4 * (values.size + ids.size) + (1 << 16):
+            table = np.zeros(hi + 2, bool)
+            table[ids] = True
+            return table[np.clip(values, 0, hi + 1)] & (values >= 0)
+    return np.isin(values, ids)
+
+
+def _dense_rank(keys: np.ndarray, key_space: int):
+    """``(number of distinct keys, rank of each key among them)``, as ``np.unique(return_inverse)``."""
+    if keys.size and key_space <= 4 * keys.size + (1 << 16):
+        present = np.zeros(key_space, np.int64)
+        present[keys] = 1
+        rank = np.cumsum(present) - 1
+        return int(rank[-1] + 1), rank[keys]
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return int(uniq.size), inverse.reshape(-1)
+
+
+def _stable_argsort_small(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Stable argsort of non-negative integers below ``n_values`` (radix sort when they fit 16 bits)."""
+    if n_values <= 1 << 16:
+        return np.argsort(values.astype(np.uint16), kind="stable")
+    return np.argsort(values, kind="stable")
 
 
 def pair_chunks(groups: Groups, max_pairs: int = 1 << 22):

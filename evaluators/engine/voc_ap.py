@@ -17,6 +17,7 @@ positives' precisions per class (area). ``float32`` repeats mmrotate's arithmeti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import torch
@@ -39,12 +40,21 @@ class VocCurves:
 
 def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, score: torch.Tensor, row: torch.Tensor,
                           npos: torch.Tensor, n_slots: int, eval_mode: str = "11points",
-                          float32: bool = False) -> VocCurves:
-    """AP per (threshold, class) from match states (N, T), class slots, scores and file rows of detections."""
+                          float32: bool = False, score_order: Optional[np.ndarray] = None) -> VocCurves:
+    """AP per (threshold, class) from match states (N, T), class slots, scores and file rows of detections.
+
+    ``score_order`` (optional): the detections' positions already sorted by (descending score, file row),
+    as grouping computes it; only the stable split by class is left then."""
     device = score.device
-    order = _file_order(row)
-    order = order[torch.argsort(-score[order], stable=True)]
-    order = order[torch.argsort(slot[order], stable=True)]
+    if score_order is not None:
+        slot_np = slot.cpu().numpy()[score_order]
+        by_slot = np.argsort(slot_np.astype(np.uint16), kind="stable") if n_slots <= 1 << 16 else \
+            np.argsort(slot_np, kind="stable")
+        order = torch.as_tensor(score_order[by_slot], device=device)
+    else:
+        order = _file_order(row)
+        order = order[torch.argsort(-score[order], stable=True)]
+        order = order[torch.argsort(slot[order], stable=True)]
     T, K = state.shape[1], n_slots
     ap = torch.zeros((T, K), dtype=torch.float64, device=device)
     p11 = torch.zeros((T, 11, K), dtype=torch.float64, device=device)

@@ -2,9 +2,12 @@
 
 Enumerating every same-group pair costs (detections x ground truths) per group; sorting the left edges
 per group and taking, for each box, the contiguous run of boxes that start inside its extent costs only
-the overlapping pairs. Left edges are compared through exact ranks (``np.unique``), so equal starts are
-handled exactly; the right end is padded (``pad``) and the result is a superset that the caller narrows
-with its own exact overlap test. Pairs come in chunks of about ``max_pairs``.
+the overlapping pairs. The right end is padded (``pad``); the caller narrows with its own overlap test.
+
+Sort keys are integers: ``group * span + floor(edge)`` when all edges are finite and the key range fits
+(the fast path: one integer sort per side, no float ranking), else exact ranks of the left edges
+(``np.unique``). Floored keys find a superset (pairs within a pixel), which is cut back to exactly the
+overlapping pairs before they are returned. Pairs come in chunks of about ``max_pairs``.
 """
 from __future__ import annotations
 
@@ -23,32 +26,79 @@ def overlap_pairs(a_group: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_gro
     or after a's start, up to a's end; (2) a's that start strictly after b's start, up to b's end. The two
     never meet, so every pair comes once.
     """
-    starts, rank = np.unique(np.concatenate([a_lo, b_lo]), return_inverse=True)
-    span = np.int64(starts.size + 1)
-    a_key = a_group.astype(np.int64) * span + rank[: a_lo.size]
-    b_key = b_group.astype(np.int64) * span + rank[a_lo.size:]
-    a_end = a_group.astype(np.int64) * span + np.searchsorted(starts, a_hi + pad, side="right")
-    b_end = b_group.astype(np.int64) * span + np.searchsorted(starts, b_hi + pad, side="right")
+    floored = _floor_keys((a_group, b_group), (a_lo, b_lo), (a_hi + pad, b_hi + pad))
+    if floored is not None:
+        (a_key, b_key), (a_end, b_end) = floored
+        a_end, b_end = a_end + 1, b_end + 1  # keys <= floor(end): searched "left" of end + 1
+    else:
+        starts, rank = np.unique(np.concatenate([a_lo, b_lo]), return_inverse=True)
+        span = np.int64(starts.size + 1)
+        a_key = a_group.astype(np.int64) * span + rank[: a_lo.size]
+        b_key = b_group.astype(np.int64) * span + rank[a_lo.size:]
+        a_end = a_group.astype(np.int64) * span + np.searchsorted(starts, a_hi + pad, side="right")
+        b_end = b_group.astype(np.int64) * span + np.searchsorted(starts, b_hi + pad, side="right")
     a_order, b_order = np.argsort(a_key, kind="stable"), np.argsort(b_key, kind="stable")
     a_sorted, b_sorted = a_key[a_order], b_key[b_order]
-    yield from _expand(np.searchsorted(b_sorted, a_key, "left"), np.searchsorted(b_sorted, a_end, "left"),
-                       b_order, max_pairs, swap=False)
-    yield from _expand(np.searchsorted(a_sorted, b_key, "right"), np.searchsorted(a_sorted, b_end, "left"),
-                       a_order, max_pairs, swap=True)
+    chunks = [
+        _expand(np.searchsorted(b_sorted, a_key, "left"), np.searchsorted(b_sorted, a_end, "left"),
+                b_order, max_pairs, swap=False),
+        _expand(np.searchsorted(a_sorted, b_key, "right"), np.searchsorted(a_sorted, b_end, "left"),
+                a_order, max_pairs, swap=True),
+    ]
+    for i, j in (pair for chunk in chunks for pair in chunk):
+        if floored is not None:  # floored keys: drop the pairs that only touch within the pixel
+            ok = (a_lo[i] <= b_hi[j] + pad) & (b_lo[j] <= a_hi[i] + pad)
+            i, j = i[ok], j[ok]
+        if i.size:
+            yield i, j
 
 
 def self_overlap_pairs(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: float = 0.0,
                        max_pairs: int = 1 << 22) -> Pairs:
     """Chunks of (i, j), i != j, each unordered same-group pair with overlapping extents once."""
-    starts, rank = np.unique(lo, return_inverse=True)
-    span = np.int64(starts.size + 1)
-    key = group.astype(np.int64) * span + rank
-    end = group.astype(np.int64) * span + np.searchsorted(starts, hi + pad, side="right")
+    floored = _floor_keys((group,), (lo,), (hi + pad,))
+    if floored is not None:
+        (key,), (end,) = floored
+        end = end + 1
+    else:
+        starts, rank = np.unique(lo, return_inverse=True)
+        span = np.int64(starts.size + 1)
+        key = group.astype(np.int64) * span + rank
+        end = group.astype(np.int64) * span + np.searchsorted(starts, hi + pad, side="right")
     order = np.argsort(key, kind="stable")
     position = np.empty_like(order)
     position[order] = np.arange(order.size)
-    # boxes after this one in (group, start) order that start before its end: equal starts count once
-    yield from _expand(position + 1, np.searchsorted(key[order], end, "left"), order, max_pairs, swap=False)
+    # boxes after this one in (group, key) order that start before its end: equal keys count once
+    for i, j in _expand(position + 1, np.searchsorted(key[order], end, "left"), order, max_pairs, swap=False):
+        if floored is not None:
+            ok = (lo[i] <= hi[j] + pad) & (lo[j] <= hi[i] + pad)
+            i, j = i[ok], j[ok]
+        if i.size:
+            yield i, j
+
+
+def _floor_keys(groups, los, ends):
+    """``(keys, end_keys)`` per side: ``group * span + floor(edge) - base`` as int64, or None when an edge
+    is not finite or the keys would not fit (then the caller ranks the edges exactly)."""
+    edges = [np.asarray(e, np.float64) for e in (*los, *ends)]
+    if not edges or any(e.size == 0 for e in edges[: len(los)]):
+        return None
+    low = min(float(e.min()) for e in edges if e.size)
+    high = max(float(e.max()) for e in edges if e.size)
+    if not (np.isfinite(low) and np.isfinite(high)) or high - low > 2.0 ** 40:
+        return None
+    if not all(np.isfinite(e).all() for e in edges):
+        return None
+    n_groups = max(int(np.max(g)) + 1 if np.size(g) else 1 for g in groups)
+    base = np.floor(low)
+    span = np.int64(np.floor(high) - base + 2)
+    if n_groups * int(span) >= 2 ** 62:
+        return None
+
+    def key(g, e):
+        return np.asarray(g, np.int64) * span + (np.floor(e) - base).astype(np.int64)
+
+    return ([key(g, e) for g, e in zip(groups, los)], [key(g, e) for g, e in zip(groups, ends)])
 
 
 def _expand(first: np.ndarray, stop: np.ndarray, other_order: np.ndarray, max_pairs: int, swap: bool) -> Pairs:
