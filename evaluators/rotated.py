@@ -1,6 +1,7 @@
 """Rotated (DOTA Task1) evaluation: load, apply a protocol's rules, run the VOC-family engine, report."""
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -8,7 +9,8 @@ import torch
 
 from .data import dota
 from .data.jsonio import PathLike, gc_paused
-from .data.rotated import RotatedGroundTruth, load_rotated_ground_truth, load_rotated_predictions, warn_degenerate
+from .data.rotated import (RotatedGroundTruth, load_rotated_ground_truth, load_rotated_predictions, prefetch_predictions,
+                           warn_degenerate)
 from .engine.poly_pairs import polygon_candidates
 from .engine.voc_pipeline import VocRules, run_voc_engine
 from .errors import ParameterError
@@ -27,9 +29,12 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
         raise ParameterError(f"Expected `iou_thr` to be in [0, 1] but got {iou_thr!r}.")
     if isinstance(imageset, (str, bytes)) or hasattr(imageset, "__fspath__"):
         imageset = dota.read_imageset(imageset)
-    with gc_paused():
+    with gc_paused(), contextlib.ExitStack() as stack:
+        prefetch = prefetch_predictions(preds)  # Task1 files parse in the background while the GT loads
+        if prefetch is not None:
+            stack.enter_context(prefetch)
         ground = load_rotated_ground_truth(gt, classes, proto.default_classes, imageset, log)
-        dets = load_rotated_predictions(preds, ground, log)
+        dets = load_rotated_predictions(preds, ground, log, prefetch)
     warn_degenerate(ground, dets)
     if log:
         log(f"ground truth: {len(ground.img_names)} images, {ground.ann_img.size} objects; predictions: {len(dets)} detections")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import InputFileError, RecordError, UnknownIdError
+from ..errors import DataprepError, InputFileError, RecordError, UnknownIdError
 from ..kernels.rbox import VERSIONS, rbox_to_poly
 from . import dota
 from .jsonio import PathLike, load_json
@@ -132,8 +132,42 @@ def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
                               dota.polys_array(poly), np.asarray(diff, np.int64), where, json_img, json_cat)
 
 
+class Task1Prefetch:
+    """Task1 files of a folder being parsed on two background threads (pandas' tokenizer releases the GIL),
+    so that reading the ground truth on the main thread overlaps with it. Use as a context manager."""
+
+    def __init__(self, folder: PathLike) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        files = dota.task1_files(Path(folder))
+        ordered = sorted(files.values(), key=lambda p: -p.stat().st_size)  # largest first
+        self._pool = ThreadPoolExecutor(max_workers=2)
+        self.futures = {p: self._pool.submit(dota.load_task1_file, p) for p in ordered}
+
+    def result(self, path: Path) -> dota.Task1Lines:
+        """The parsed file (re-raises its parse error, which names file and line)."""
+        future = self.futures.get(path)
+        return future.result() if future is not None else dota.load_task1_file(path)
+
+    def __enter__(self) -> "Task1Prefetch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def prefetch_predictions(preds: Any) -> Optional[Task1Prefetch]:
+    """Start parsing ``preds`` in the background when it is a folder of Task1 files, else None."""
+    if isinstance(preds, (str, Path)) and Path(preds).is_dir():
+        try:
+            return Task1Prefetch(preds)
+        except DataprepError:
+            return None  # reported with its message by load_rotated_predictions
+    return None
+
+
 def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: RotatedGroundTruth,
-                             log: Log = None) -> RotatedPredictions:
+                             log: Log = None, prefetch: Optional[Task1Prefetch] = None) -> RotatedPredictions:
     """Read a Task1 folder or a COCO-style results list; check image names against ``gt``."""
     if not isinstance(preds, (str, Path)) or Path(preds).suffix.lower() == ".json" or Path(preds).is_file():
         return _preds_from_json(preds, gt, log)
@@ -144,11 +178,15 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
     img, cat, score, poly, line = [], [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
-    parsed = _load_parallel([files[name] for name in gt.class_names if name in files])
+    if prefetch is None:
+        parsed = _load_parallel([files[name] for name in gt.class_names if name in files])
+        get = parsed.__getitem__
+    else:
+        get = prefetch.result
     for k, name in enumerate(gt.class_names):
         if name not in files:
             continue
-        lines = parsed[files[name]]
+        lines = get(files[name])
         index = img_index.get_indexer(np.asarray(lines.images, dtype=object)).astype(np.int64)
         if (index < 0).any():
             bad = int(np.flatnonzero(index < 0)[0])
@@ -162,7 +200,7 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         score.append(np.asarray(lines.scores, np.float64))
         poly.append(dota.polys_array(lines.polys))
         line.append(np.asarray(lines.lines, np.int64))
-    skipped = sum(len(dota.load_task1_file(files[name]).images) for name in extra)
+    skipped = sum(len((get if prefetch is not None else dota.load_task1_file)(files[name]).images) for name in extra)
     if log and missing:
         log(f"predictions: no Task1 file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
     if log and extra:
