@@ -87,7 +87,7 @@ class MergeSummary:
 def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: str = "poly",
                 name_style: str = "auto", device: torch.device = torch.device("cpu")) -> List[str]:
     """Merged Task1 lines of one class file (whole-image names and coordinates, after NMS)."""
-    tiles, inverse = np.unique(np.asarray(lines.images, dtype=object).astype(str), return_inverse=True)
+    tiles, inverse = dota.image_codes(lines.images)
     parsed = []
     for k, tile in enumerate(tiles):
         try:

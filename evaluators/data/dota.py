@@ -213,7 +213,7 @@ def _parse_task1_fast(data: bytes) -> Optional[Task1Lines]:
         return Task1Lines()
     options = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype={0: object}, keep_default_na=False,
+        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype={0: "category"}, keep_default_na=False,
                             na_filter=False, skip_blank_lines=True, engine="c", encoding="utf-8", **options)
     except Exception:  # ragged rows, quoting and other irregular input: the careful parser explains
         return None
@@ -231,7 +231,21 @@ def _parse_task1_fast(data: bytes) -> Optional[Task1Lines]:
         lines = np.asarray([i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()], np.int64)
     if lines.size != n:
         return None
-    return Task1Lines(frame.iloc[:, 0].to_numpy(dtype=object), values[:, 0], values[:, 1:], lines)
+    return Task1Lines(frame.iloc[:, 0].array, values[:, 0], values[:, 1:], lines)  # a Categorical of names
+
+
+def image_codes(images: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
+    """``(sorted distinct names, index of each line's name among them)``, as ``np.unique(return_inverse)``;
+    cheap for the pandas Categorical that the fast reader gives (no string per line)."""
+    codes = getattr(images, "codes", None)
+    if codes is not None:
+        names = np.asarray(images.categories, dtype=object).astype(str)
+        order = np.argsort(names, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return names[order], rank[np.asarray(codes, np.int64)]
+    names, inverse = np.unique(np.asarray(images, dtype=object).astype(str), return_inverse=True)
+    return names, inverse.reshape(-1)
 
 
 def polys_array(polys: Sequence[Sequence[float]]) -> np.ndarray:

@@ -187,7 +187,8 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         if name not in files:
             continue
         lines = get(files[name])
-        index = img_index.get_indexer(np.asarray(lines.images, dtype=object)).astype(np.int64)
+        names, inverse = dota.image_codes(lines.images)
+        index = img_index.get_indexer(names).astype(np.int64)[inverse]
         if (index < 0).any():
             bad = int(np.flatnonzero(index < 0)[0])
             image = lines.images[bad]
