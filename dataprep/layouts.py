@@ -554,8 +554,9 @@ class _Builder:
 def _fill(text: str, split: Optional[str]) -> str:
     if split is None:
         return text
-    return text.replace("{split}/", "" if split == SINGLE_SPLIT else f"{split}/").replace(
-        "{split}", "the split" if split == SINGLE_SPLIT else split)
+    if split == SINGLE_SPLIT:  # PATH is the split folder: "{split}/images/" -> "images/", "{split}" -> "PATH"
+        return text.replace("{split}/", "").replace("{split}", "PATH")
+    return text.replace("{split}", split)
 
 
 def check_layout(name: str, root: PathLike, splits: Optional[Sequence[str]] = None) -> LayoutReport:
@@ -685,6 +686,14 @@ def _tree_key(item: Item) -> Tuple[List[str], str]:
     return comps[:k], "/".join(comps[k:]) + ("/" if trailing else "")
 
 
+def _short_braces(label: str, keep: int = 3) -> str:
+    """``*.{png,jpg,jpeg,tif,...}`` -> ``*.{png,jpg,jpeg,…}`` for the tree (the fix lines keep every name)."""
+    def cut(m: "re.Match[str]") -> str:
+        alts = m.group(1).split(",")
+        return m.group(0) if len(alts) <= keep + 1 else "{" + ",".join(alts[:keep]) + ",…}"
+    return _BRACE.sub(cut, label)
+
+
 def _status(item: Item) -> str:
     unit = ("folder" if item.path.endswith("/") else "file") if item.kind == "glob" else ""
     counted = f"{item.found:,} {unit}{'' if item.found == 1 else 's'}" if unit else ""
@@ -728,7 +737,7 @@ def _render(report: LayoutReport) -> str:
         node = top
         for d in dirs:
             node = node.children.setdefault(d + "/", _Node())
-        leaf = node.children.setdefault(label, _Node())
+        leaf = node.children.setdefault(_short_braces(label), _Node())
         if leaf.item is None or (leaf.item.misplaced and not it.misplaced):
             leaf.item = it
     rows: List[Tuple[str, str]] = []
