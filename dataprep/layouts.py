@@ -459,11 +459,15 @@ def _plan(layout: Layout, probe: _Probe, splits: Optional[Sequence[str]]) -> Tup
     """``[(split, required)]`` to check, and whether PATH was taken as one split folder."""
     if splits is not None:
         if isinstance(splits, str):
-            splits = [s for s in splits.split(",")]
+            splits = splits.split(",")
         names = [str(s).strip() for s in splits]
         if not names or any(not s for s in names):
             raise ParameterError(f"splits {list(splits)!r}: give one or more non-empty split names.",
                                  fix=f"e.g. --splits {','.join(layout.default_splits) or 'train,val'}.")
+        bad = [s for s in names if "/" in s or "\\" in s or s == ".."]
+        if bad:
+            raise ParameterError(f"split {bad[0]!r} is not a folder name.", fix="give names such as "
+                                 + ", ".join(layout.splits or ("train", "val")) + ".")
         if not layout.uses_split:
             raise ParameterError(f"layout {layout.name!r} has no per-split parts; do not give splits.")
         if SINGLE_SPLIT in names and not layout.single_split:

@@ -261,7 +261,8 @@ def test_splits_option(tmp_path):
     assert only.ok and "train2017" not in only.render()
     assert not check_layout("coco", root, ["train2014"]).ok  # any name; required when asked for
     assert check_layout("coco", root, "train2017,val2017").ok
-    for bad, message in [([], "non-empty"), (["a", ""], "non-empty"), (["."], "not possible for layout 'coco'")]:
+    for bad, message in [([], "non-empty"), (["a", ""], "non-empty"), (["."], "not possible for layout 'coco'"),
+                         (["../x"], "is not a folder name")]:
         with pytest.raises(ParameterError, match=message):
             check_layout("coco", root, bad)
     with pytest.raises(ParameterError, match="cannot be combined"):
