@@ -257,11 +257,15 @@ def test_splits_option(tmp_path):
     report = check_layout("coco", root)
     assert report.splits == ("train2017", "val2017") and report.optional_splits == ("test2017",)
     assert "– absent (optional split)" in line_of(report.render(), "test2017/*")
+    val_only = make_tree(tmp_path / "v", ["annotations/instances_val2017.json", "val2017/a.jpg"])
+    assert "to check only the split(s) present: --splits val2017" in check_layout("coco", val_only).render()
+    assert "no trace of" not in report.render()
     only = check_layout("coco", root, ["val2017"])
     assert only.ok and "train2017" not in only.render()
     assert not check_layout("coco", root, ["train2014"]).ok  # any name; required when asked for
     assert check_layout("coco", root, "train2017,val2017").ok
-    for bad, message in [([], "non-empty"), (["a", ""], "non-empty"), (["."], "not possible for layout 'coco'")]:
+    for bad, message in [([], "non-empty"), (["a", ""], "non-empty"), (["."], "not possible for layout 'coco'"),
+                         (["../x"], "is not a folder name")]:
         with pytest.raises(ParameterError, match=message):
             check_layout("coco", root, bad)
     with pytest.raises(ParameterError, match="cannot be combined"):
@@ -367,4 +371,5 @@ def test_real_widerface_counts():
     root = _shared("widerface-sample")
     text = check_layout("widerface", root, ["val"]).render()
     assert "✓ 3,226 files" in line_of(text, "Annotations/*.xml")
-    assert not check_layout("widerface", root).ok  # no train split in the sample
+    whole = check_layout("widerface", root).render()  # no train split in the sample
+    assert "result: NOT OK" in whole and "no trace of train here; to check only the split(s) present: --splits val" in whole
