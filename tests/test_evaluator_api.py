@@ -16,7 +16,7 @@ DETS = orjson.loads((SAMPLES / "instances_val2014_fakebbox100_results.json").rea
 def test_public_surface():
     assert set(evaluators.__all__) == {"evaluate", "Evaluator", "EvalParams", "EvalResult", "DataprepError",
                                        "InputFileError", "RecordError", "UnknownIdError", "ParameterError",
-                                       "rbox_to_poly", "poly_to_rbox", "normalize_rbox"}
+                                       "rbox_to_poly", "poly_to_rbox", "normalize_rbox", "LayoutError"}
     for name in evaluators.__all__:
         assert getattr(evaluators, name).__doc__
 
@@ -74,3 +74,13 @@ def test_bbox_metric_on_mask_only_results_uses_mask_boxes_like_loadres():
     ours = evaluate(GT, segm, metric="bbox", device="cpu")
     assert list(ours.stats.values()) == ev.stats.tolist()
     assert np.array_equal(ours.precision, ev.eval["precision"])
+
+
+def test_dataprep_commands_start_without_torch():
+    """Converters and `dataprep --help` import only the exception tree: torch loads with the evaluator."""
+    import subprocess
+    import sys
+
+    code = ("import sys, evaluators.errors, dataprep.cli; assert 'torch' not in sys.modules; "
+            "from evaluators import evaluate; assert 'torch' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
