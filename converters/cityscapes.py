@@ -22,9 +22,9 @@ Rules (``docs``: ``shared/docs/formats.md`` section 2):
   polygons differ from the released PNGs on about 0.6 % of the pixels (object borders), so the two sources
   never agree exactly; the source is recorded in ``info``.
 * Split discovery: a split is present when ``gtFine/<split>/`` exists (absent ones are skipped with a
-  warning). With ``leftImg8bit/<split>/`` present, its ``*_leftImg8bit.png`` files are the frames (as in
-  mmdetection) and a frame missing either side is skipped and reported; without it the annotation files
-  are the frames.
+  warning); present splits must match ``data_layouts/cityscapes.yaml`` (checked before anything is read).
+  The ``*_leftImg8bit.png`` files are the frames (as in mmdetection); a frame missing its annotation file,
+  or an annotation file without its image, is skipped and reported.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from evaluators.errors import DataprepError, InputFileError, LayoutError, ParameterError, RecordError
+from evaluators.errors import DataprepError, InputFileError, ParameterError, RecordError
 
 from .coco_json import CocoBuilder, write_coco
 from .problems import ProblemLog
@@ -408,68 +408,49 @@ def mmdet_json_bytes(coco: dict) -> bytes:
 # --------------------------------------------------------------------------- loading
 
 
-def _tree(root: Path, rows: Sequence[Tuple[str, bool, str]]) -> str:
-    lines = [f"{root}/"]
-    for i, (path, ok, fix) in enumerate(rows):
-        branch = "└──" if i == len(rows) - 1 else "├──"
-        lines.append(f"{branch} {path}  " + ("ok" if ok else f"MISSING  (fix: {fix})"))
-    return "\n".join(lines)
+def check_input_layout(root: PathLike, splits: Sequence[str] = SPLITS) -> Tuple[List[str], List[str]]:
+    """``(present, absent)`` splits of a Cityscapes root: a split is present when ``gtFine/<split>/`` is a
+    folder. The present splits (all requested ones when none is) must then match the ``cityscapes`` layout
+    (``data_layouts/cityscapes.yaml``: images and instanceIds PNGs or polygon JSONs), else
+    :class:`LayoutError` shows the tree with fixes."""
+    from dataprep.layouts import require_layout
 
-
-def check_input_layout(root: PathLike, splits: Sequence[str] = SPLITS,
-                       source: str = "instance-ids") -> Tuple[List[str], List[str]]:
-    """``(present, absent)`` splits of a Cityscapes root (a split is present when ``gtFine/<split>/`` is a
-    folder); raises :class:`LayoutError` with a tree of what is missing when none is present."""
     root = Path(root)
     present = [s for s in splits if (root / GT_DIR / s).is_dir()]
     absent = [s for s in splits if s not in present]
-    if root.is_dir() and present:
-        return present, absent
-    suffix = ANN_SUFFIX.get(source, ANN_SUFFIX["instance-ids"])
-    rows = [(f"{GT_DIR}/", (root / GT_DIR).is_dir(), "unpack gtFine_trainvaltest.zip here")]
-    rows += [(f"{GT_DIR}/{s}/<city>/*{suffix}", False, f"unpack the {s} annotations") for s in splits]
-    rows += [(f"{IMG_DIR}/{s}/<city>/*{IMG_SUFFIX}  (optional)", (root / IMG_DIR / s).is_dir(),
-              "unpack leftImg8bit_trainvaltest.zip here") for s in splits]
-    report = _tree(root, rows) if root.is_dir() else f"{root}: does not exist or is not a folder"
-    raise LayoutError("cityscapes", root, report,
-                      fix=f"pass the Cityscapes root (the folder holding {GT_DIR}/ and {IMG_DIR}/), "
-                          f"with at least one of the splits {', '.join(splits)}.")
+    require_layout("cityscapes", root, splits=present or list(splits))
+    return present, absent
 
 
-def collect_frames(root: PathLike, split: str, source: str, problems: ProblemLog,
-                   warnings: List[str]) -> Tuple[List[Frame], int]:
+def collect_frames(root: PathLike, split: str, source: str, problems: ProblemLog) -> Tuple[List[Frame], int]:
     """``(frames, skipped)``: the frames of ``split`` sorted by ``<city>/<stem>``, and how many frames were
     skipped for a missing image or annotation file (see the module docstring for which files count)."""
     root = Path(root)
     suffix = ANN_SUFFIX[source]
     gt_split, img_split = root / GT_DIR / split, root / IMG_DIR / split
     anns = {f"{p.parent.name}/{p.name[: -len(suffix)]}": p for p in gt_split.glob(f"*/*{suffix}") if p.is_file()}
-    if img_split.is_dir():
-        images = {}
-        for p in img_split.glob("*/*.png"):
-            if p.name.endswith(IMG_SUFFIX):
-                images[f"{p.parent.name}/{p.name[: -len(IMG_SUFFIX)]}"] = p
-            else:
-                problems.add("unexpected-image-name", p, None, f"does not end with {IMG_SUFFIX}")
-        keys, skipped = [], 0
-        for key in sorted(images):
-            if key in anns:
-                keys.append(key)
-            else:
-                skipped += 1
-                problems.add("missing-annotation", images[key], None,
-                             f"has no {gt_split / key}{suffix}; frame skipped")
-        for key in sorted(set(anns) - set(images)):
+    if not img_split.is_dir():
+        raise InputFileError(img_split, "does not exist (the frames of a split are its images, as in mmdetection)",
+                             fix="unpack leftImg8bit_trainvaltest.zip in the dataset root.")
+    images = {}
+    for p in img_split.glob("*/*.png"):
+        if p.name.endswith(IMG_SUFFIX):
+            images[f"{p.parent.name}/{p.name[: -len(IMG_SUFFIX)]}"] = p
+        else:
+            problems.add("unexpected-image-name", p, None, f"does not end with {IMG_SUFFIX}")
+    keys, skipped = [], 0
+    for key in sorted(images):
+        if key in anns:
+            keys.append(key)
+        else:
             skipped += 1
-            problems.add("missing-image", anns[key], None, f"has no {img_split / key}{IMG_SUFFIX}; frame skipped")
-    else:
-        keys, skipped = sorted(anns), 0
-        if keys:
-            warnings.append(f"{img_split} does not exist: frames are taken from {gt_split}/*/*{suffix} "
-                            "(file names are derived, images are not checked)")
+            problems.add("missing-annotation", images[key], None, f"has no {gt_split / key}{suffix}; frame skipped")
+    for key in sorted(set(anns) - set(images)):
+        skipped += 1
+        problems.add("missing-image", anns[key], None, f"has no {img_split / key}{IMG_SUFFIX}; frame skipped")
     if not keys:
         raise InputFileError(gt_split, f"holds no <city>/*{suffix} file" + (
-            f" matching an image of {img_split}" if anns and img_split.is_dir() else ""),
+            f" matching an image of {img_split}" if anns else ""),
             fix=f"unpack the gtFine {split} annotations there"
                 + (", or use --source instance-ids" if source == "polygons" else
                    " (instanceIds PNGs), or use --source polygons") + f", or leave {split} out of --splits.")
@@ -569,13 +550,13 @@ def _run_frames(frames: Sequence[Frame], options: CityscapesOptions) -> Iterator
 def convert_cityscapes(root: PathLike, options: CityscapesOptions = CityscapesOptions()) -> CityscapesConversion:
     """Convert every present split of ``root`` (nothing is written; see :func:`save_coco_from_cityscapes`)."""
     root = Path(root)
-    present, absent = check_input_layout(root, options.splits, options.source)
+    present, absent = check_input_layout(root, options.splits)
     problems, warnings = ProblemLog(), []
     for split in absent:
         warnings.append(f"split {split} skipped: {root / GT_DIR / split} does not exist")
     frames, skipped = {}, {}
     for split in present:
-        frames[split], skipped[split] = collect_frames(root, split, options.source, problems, warnings)
+        frames[split], skipped[split] = collect_frames(root, split, options.source, problems)
     ordered = [f for split in present for f in frames[split]]
     results: List[FrameResult] = []
     for frame, res in zip(ordered, _run_frames(ordered, options)):

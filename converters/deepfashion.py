@@ -22,8 +22,9 @@ Two sources, one COCO file per partition (train, query, gallery):
   RLE's ``toBbox``); ``file_name`` is resolved under ``Img/`` (as written, then under ``img_highres/`` and
   ``img/``) and rewritten relative to ``Img/``; missing sizes are read from the image header.
 
-Bad rows are reported (file and line) and skipped; a row count that differs from line 1, an unknown
-partition name or a missing header line stops the conversion before anything is written.
+The root is checked against ``data_layouts/deepfashion-inshop.yaml`` before anything is read. Bad rows are
+reported (file and line) and skipped; a row count that differs from line 1, an unknown partition name or a
+missing header line stops the conversion before anything is written.
 """
 from __future__ import annotations
 
@@ -503,29 +504,33 @@ def normalize_segmentation_coco(doc: Any, source: str, split: str, problems: Pro
 
 
 def check_input_layout(root: PathLike, source: str = "bbox") -> List[str]:
-    """Input files of ``source`` present under an In-shop root; raises :class:`LayoutError` with a tree of
-    what is missing (bbox: both lists; segmentation: at least one partition JSON)."""
+    """Input files of ``source`` present under an In-shop root. The root must first match the
+    ``deepfashion-inshop`` layout (``data_layouts/deepfashion-inshop.yaml``: the bbox lists with ``Img/img/``,
+    or the segmentation JSONs with ``Img/img_highres/``); then ``source``'s own files must be there (bbox: both
+    lists; segmentation: at least one partition JSON). Raises :class:`LayoutError` with a tree otherwise."""
+    from dataprep.layouts import require_layout
+
     root = Path(root)
     if source == "bbox":
+        require_layout("deepfashion-inshop", root)
         rows = [(BBOX_LIST, True), (PARTITION_LIST, True), (LANDMARK_LIST, False)]
     else:
+        present = [s for s in PARTITIONS if (root / SEGMENTATION_JSON.format(split=s)).is_file()]
+        require_layout("deepfashion-inshop", root, splits=present or None)
         rows = [(SEGMENTATION_JSON.format(split=s), False) for s in PARTITIONS]
     found = [rel for rel, _ in rows if (root / rel).is_file()]
     missing = [rel for rel, required in rows if required and rel not in found]
-    if root.is_dir() and not missing and (source == "bbox" or found):
+    if not missing and (source == "bbox" or found):
         return found
-    if not root.is_dir():
-        report = f"{root}: does not exist or is not a folder"
-    else:
-        lines = [f"{root}/"]
-        for i, (rel, required) in enumerate(rows):
-            state = "ok" if rel in found else ("MISSING" if required or source != "bbox" else "absent (optional)")
-            lines.append(f"{'└──' if i == len(rows) - 1 else '├──'} {rel}  {state}")
-        report = "\n".join(lines)
-    fix = ("pass the In-shop root (the folder holding Anno/, Eval/ and Img/) with Anno/list_bbox_inshop.txt and "
-           "Eval/list_eval_partition.txt" if source == "bbox" else
-           "put mmdetection's DeepFashion_segmentation_{train,query,gallery}.json in Anno/segmentation/")
-    raise LayoutError("deepfashion-inshop", root, report, fix=fix + ".")
+    lines = [f"{root}/"]
+    for i, (rel, required) in enumerate(rows):
+        state = "ok" if rel in found else ("absent (optional)" if source == "bbox" and not required else "MISSING")
+        lines.append(f"{'└──' if i == len(rows) - 1 else '├──'} {rel}  {state}")
+    fix = ("--source bbox reads Anno/list_bbox_inshop.txt and Eval/list_eval_partition.txt: put them there, or use "
+           "--source segmentation" if source == "bbox" else
+           "--source segmentation reads Anno/segmentation/DeepFashion_segmentation_{train,query,gallery}.json: "
+           "put mmdetection's files there, or use --source bbox")
+    raise LayoutError("deepfashion-inshop", root, "\n".join(lines), fix=fix + ".")
 
 
 def read_text(path: Path) -> str:

@@ -264,6 +264,8 @@ def test_polygon_source_matches_instance_ids_drawn_from_it(tmp_path):
     poly.parent.mkdir(parents=True)
     poly.write_text(json.dumps(doc))
     write_png16(root / "gtFine/train/city/city_000000_000000_gtFine_instanceIds.png", rasterize_polygons(doc))
+    (root / "leftImg8bit/train/city").mkdir(parents=True)
+    cv2.imwrite(str(root / "leftImg8bit/train/city/city_000000_000000_leftImg8bit.png"), np.zeros((2, 2), np.uint8))
     from_png = convert_cityscapes(root, CityscapesOptions(splits=("train",)))
     from_json = convert_cityscapes(root, CityscapesOptions(splits=("train",), source="polygons"))
     assert from_png.cocos["train"]["annotations"] == from_json.cocos["train"]["annotations"]
@@ -333,16 +335,22 @@ def test_not_a_16bit_instance_map(tmp_path, kind):
 
 
 def test_missing_splits_and_layout(tmp_path):
-    with pytest.raises(LayoutError) as err:
+    with pytest.raises(LayoutError) as err:                       # data_layouts/cityscapes.yaml
         convert_cityscapes(tmp_path)
     text = str(err.value)
-    assert "gtFine/  MISSING" in text and "gtFine/train/<city>/*_gtFine_instanceIds.png  MISSING" in text
+    assert "train/*/*_gtFine_instanceIds.png" in text and "✗ missing" in text
     root = make_tree(tmp_path / "cs", synthetic_frames())
     res = CliRunner().invoke(cli, ["coco-from-cityscapes", str(root), "--splits", "test"])
-    assert res.exit_code == 2 and "is not a valid cityscapes tree" in res.stderr and "gtFine/test" in res.stderr
-    (root / "gtFine/test").mkdir()
-    res = CliRunner().invoke(cli, ["coco-from-cityscapes", str(root), "--splits", "test"])
-    assert res.exit_code == 2 and "gtFine/test: holds no <city>/*_gtFine_instanceIds.png file" in res.stderr
+    assert res.exit_code == 2 and "is not a valid cityscapes tree" in res.stderr and "test/*/*_leftImg8bit.png" in res.stderr
+    # a present split whose annotations are polygons only, read as instanceIds: named, with the fix
+    poly = root / "gtFine/val/gamma/gamma_000003_000007_gtFine_polygons.json"
+    poly.write_text(json.dumps({"imgHeight": 9, "imgWidth": 7, "objects": []}))
+    (root / "gtFine/val/gamma/gamma_000003_000007_gtFine_instanceIds.png").unlink()
+    res = CliRunner().invoke(cli, ["coco-from-cityscapes", str(root), "--splits", "val"])
+    assert res.exit_code == 2 and "gtFine/val: holds no <city>/*_gtFine_instanceIds.png file" in res.stderr
+    assert "or use --source polygons" in res.stderr
+    res = CliRunner().invoke(cli, ["coco-from-cityscapes", str(root), "--splits", "val", "--source", "polygons", "-q"])
+    assert res.exit_code == 0, res.output
 
 
 def test_frames_missing_one_side_are_reported(tmp_path):
@@ -359,11 +367,10 @@ def test_frames_missing_one_side_are_reported(tmp_path):
     assert not (root / "annotations").exists()
 
 
-def test_without_left_images_the_annotations_are_the_frames(tmp_path):
+def test_left_images_are_required(tmp_path):
     root = make_tree(tmp_path / "cs", synthetic_frames(), images=False)
-    conv = convert_cityscapes(root, CityscapesOptions(splits=("train",)))
-    assert len(conv.cocos["train"]["images"]) == 3
-    assert any("leftImg8bit/train does not exist" in w for w in conv.warnings)
+    with pytest.raises(LayoutError, match="leftImg8bit_trainvaltest.zip"):
+        convert_cityscapes(root, CityscapesOptions(splits=("train",)))
 
 
 def test_rerun_overwrites(tree, tmp_path):

@@ -63,13 +63,14 @@ def list_text(header: str, rows, count=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_inshop(root: Path, boxes=BOX_ROWS, parts=PART_ROWS, landmarks=LM_ROWS, images=False) -> Path:
+def make_inshop(root: Path, boxes=BOX_ROWS, parts=PART_ROWS, landmarks=LM_ROWS, images=True) -> Path:
     (root / "Anno").mkdir(parents=True)
     (root / "Eval").mkdir()
     (root / "Anno/list_bbox_inshop.txt").write_text(list_text(BOX_HEADER, boxes))
     (root / "Eval/list_eval_partition.txt").write_text(list_text(PART_HEADER, parts))
     if landmarks is not None:
         (root / "Anno/list_landmarks_inshop.txt").write_text(list_text(LM_HEADER, landmarks))
+    (root / "Img/img").mkdir(parents=True)             # the layout needs Img/img/ beside the bbox lists
     if images:
         for name, *_ in boxes:
             path = root / "Img" / name
@@ -187,7 +188,7 @@ def test_golden_bbox_conversion(tmp_path):
 
 def test_without_landmarks_no_keypoints_and_header_sizes(tmp_path):
     boxes = BOX_ROWS[:2]
-    root = make_inshop(tmp_path / "inshop", boxes=boxes, parts=PART_ROWS[:2], landmarks=None, images=True)
+    root = make_inshop(tmp_path / "inshop", boxes=boxes, parts=PART_ROWS[:2], landmarks=None)
     Image.new("RGB", (180, 256)).save(root / "Img" / DRESS_SIDE)       # header size is used
     conv = convert_deepfashion(root)
     assert list(conv.cocos) == ["train"]
@@ -206,7 +207,7 @@ def test_rows_missing_on_one_side_are_reported(tmp_path):
     assert conv.problems.counts["missing-box"] == 2          # DRESS and the Denim image
     assert conv.problems.counts["landmarks-without-box"] == 1
     res = CliRunner().invoke(cli, ["coco-from-deepfashion", str(root), "--strict", "-q"])
-    assert res.exit_code == 2 and "landmarks-without-box" in res.stderr and "(5 problem(s) in all)" in res.stderr
+    assert res.exit_code == 2 and "landmarks-without-box" in res.stderr and "(7 problem(s) in all)" in res.stderr
     assert not (root / "annotations").exists()
 
 
@@ -218,7 +219,14 @@ def test_cli_bbox(tmp_path):
         assert f"wrote {root / 'annotations' / f'deepfashion_{split}.json'}" in res.stdout
     assert "train: 2 images, 2 annotations (full-body=2); 1 with keypoints" in res.stdout
     assert "missing-landmarks: 2 (all keypoints 0)" in res.stdout
-    assert "Img does not exist" in res.stderr
+    assert "warning: " not in res.stderr
+
+
+def test_missing_images_are_reported_and_taken_as_256(tmp_path):
+    root = make_inshop(tmp_path / "inshop", images=False)
+    conv = convert_deepfashion(root)
+    assert conv.problems.counts["missing-image"] == 5
+    assert all((im["width"], im["height"]) == (256, 256) for c in conv.cocos.values() for im in c["images"])
 
 
 @pytest.mark.parametrize("case", ["count", "partition", "header", "missing-list"])
@@ -238,7 +246,7 @@ def test_cli_bad_lists_write_nothing(tmp_path, case):
     expected = {"count": "list_eval_partition.txt: line 1 declares 52712 rows but the file has 5",
                 "partition": "list_eval_partition.txt:6: evaluation_status 'test' is not one of",
                 "header": "list_bbox_inshop.txt:2: should hold the column names",
-                "missing-list": "Eval/list_eval_partition.txt  MISSING"}[case]
+                "missing-list": "list_eval_partition.txt"}[case]
     assert expected in res.stderr
     assert not (root / "annotations").exists()
 
@@ -287,11 +295,24 @@ def test_cli_segmentation(tmp_path):
     assert res.stdout.strip() == f"wrote {out}"
     assert json.loads(out.read_text())["images"][1]["width"] == 24
     res = CliRunner().invoke(cli, ["coco-from-deepfashion", str(tmp_path), "--source", "segmentation"])
+    assert res.exit_code == 2 and "DeepFashion_segmentation_train.json" in res.stderr and "✗ missing" in res.stderr
+    bbox_only = make_inshop(tmp_path / "bbox")
+    res = CliRunner().invoke(cli, ["coco-from-deepfashion", str(bbox_only), "--source", "segmentation"])
     assert res.exit_code == 2 and "DeepFashion_segmentation_train.json  MISSING" in res.stderr
 
 
 def test_layout_error_lists_required_files(tmp_path):
-    with pytest.raises(LayoutError) as err:
+    with pytest.raises(LayoutError) as err:                       # data_layouts/deepfashion-inshop.yaml
         convert_deepfashion(tmp_path)
-    assert "Anno/list_bbox_inshop.txt  MISSING" in str(err.value)
-    assert "Anno/list_landmarks_inshop.txt  absent (optional)" in str(err.value)
+    assert "list_bbox_inshop.txt" in str(err.value) and "✗ missing" in str(err.value)
+    root = make_inshop(tmp_path / "inshop")
+    (root / "Img/img").rename(root / "img")                       # unzipped in the wrong place
+    with pytest.raises(LayoutError, match="move img/ into Img/"):
+        convert_deepfashion(root)
+    # the layout is satisfied by the segmentation alternative, but --source bbox needs the lists
+    seg = make_segmentation(tmp_path / "seg")
+    for split in ("train", "gallery"):
+        (seg / f"Anno/segmentation/DeepFashion_segmentation_{split}.json").write_text(json.dumps(segmentation_doc()))
+    with pytest.raises(LayoutError) as err:
+        convert_deepfashion(seg)
+    assert "Anno/list_bbox_inshop.txt  MISSING" in str(err.value) and "--source segmentation" in str(err.value)
