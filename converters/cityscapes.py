@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -209,10 +210,15 @@ def label_of_pixel(value: int) -> Optional[CsLabel]:
 def column_major_runs(ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(starts, ends, values)`` of the maximal runs of equal values of ``ids`` read column by column
     (COCO RLE order); ``ends`` are exclusive flat indices."""
-    flat = np.ascontiguousarray(ids.T).reshape(-1)
-    if flat.size == 0:
+    if ids.size == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, flat[:0]
+        return empty, empty, ids.reshape(-1)
+    if ids.dtype in (np.uint8, np.uint16, np.int16, np.int32, np.float32, np.float64):
+        import cv2
+
+        flat = cv2.transpose(ids).reshape(-1)   # a blocked transpose, ~4x faster than numpy's copy of ids.T
+    else:
+        flat = np.ascontiguousarray(ids.T).reshape(-1)
     bounds = np.flatnonzero(flat[1:] != flat[:-1]) + 1
     starts = np.empty(bounds.size + 1, dtype=np.int64)
     starts[0] = 0
@@ -525,8 +531,6 @@ def _reraise(packed: Tuple[type, tuple, dict]) -> None:
 
 def _run_frames(frames: Sequence[Frame], options: CityscapesOptions) -> Iterator[FrameResult]:
     from tqdm import tqdm
-
-    import sys
 
     jobs = [(f, options.source) for f in frames]
     bar = tqdm(total=len(jobs), disable=not options.progress, file=sys.stderr, unit="img", desc="cityscapes")

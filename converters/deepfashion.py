@@ -177,8 +177,9 @@ def parse_list_text(text: str, source: str, what: str) -> List[Tuple[int, List[s
 
 
 def _numbers(fields: Sequence[str], cast: type) -> Optional[List[Any]]:
+    """``fields`` as ints or floats (zero-padded ``065`` is fine), or None when one is not a number."""
     try:
-        return [cast(float(f)) if cast is int and "." in f else cast(f) for f in fields]
+        return [cast(f) for f in fields]
     except ValueError:
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -153,6 +154,8 @@ def test_same_as_mmdetection_algorithm_on_random_maps():
             ids = np.repeat(np.repeat(ids[: (h + 2) // 3, : (w + 2) // 3], 3, 0), 3, 1)[:h, :w]
         ours = [(i.iscrowd, i.category_id, list(i.bbox), i.area, i.segmentation) for i in instances_from_map(ids)[0]]
         assert ours == mmdet_style(ids), ids
+        if trial % 10 == 0:                     # the numpy transpose (other dtypes) gives the same as cv2's
+            assert instances_from_map(ids.astype(np.int64))[0] == instances_from_map(ids)[0]
 
 
 def test_polygons_are_drawn_as_cityscapes_scripts_does():
@@ -332,6 +335,24 @@ def test_not_a_16bit_instance_map(tmp_path, kind):
     assert [p.name for p in out.iterdir()] == ["instancesonly_filtered_gtFine_train.json"]
     with pytest.raises(InputFileError):
         read_instance_map(bad)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "is not valid JSON"),
+    (json.dumps({"objects": []}), "needs integer imgWidth, imgHeight and an objects list"),
+    (json.dumps({"imgWidth": 4, "imgHeight": 4, "objects": [{"label": "car", "polygon": 5}]}),
+     "record #0 .* has a polygon that cannot be drawn")])
+def test_bad_polygons_file_is_named(tmp_path, content, message):
+    root = make_tree(tmp_path / "cs", synthetic_frames()[:2])
+    for stem in ("alpha_000000_000019", "alpha_000001_000019"):
+        (root / f"gtFine/train/alpha/{stem}_gtFine_polygons.json").write_text(
+            json.dumps({"imgWidth": 4, "imgHeight": 4, "objects": []}))
+    bad = root / "gtFine/train/alpha/alpha_000001_000019_gtFine_polygons.json"
+    bad.write_text(content)
+    res = CliRunner().invoke(cli, ["coco-from-cityscapes", str(root), "--source", "polygons", "--workers", "2"])
+    assert res.exit_code == 2 and str(bad) in res.stderr
+    assert re.search(message, res.stderr), res.stderr
+    assert not (root / "annotations").exists()
 
 
 def test_missing_splits_and_layout(tmp_path):
