@@ -48,5 +48,3 @@ A group of alternatives
 
 The layouts: coco, ultralytics-coco, lvis, cityscapes, widerface, deepfashion-inshop, voc, dota.
 """
-
-LAYOUT_FILES_SUFFIX = ".yaml"

@@ -459,11 +459,15 @@ def _plan(layout: Layout, probe: _Probe, splits: Optional[Sequence[str]]) -> Tup
     """``[(split, required)]`` to check, and whether PATH was taken as one split folder."""
     if splits is not None:
         if isinstance(splits, str):
-            splits = [s for s in splits.split(",")]
+            splits = splits.split(",")
         names = [str(s).strip() for s in splits]
         if not names or any(not s for s in names):
             raise ParameterError(f"splits {list(splits)!r}: give one or more non-empty split names.",
                                  fix=f"e.g. --splits {','.join(layout.default_splits) or 'train,val'}.")
+        bad = [s for s in names if "/" in s or "\\" in s or s == ".."]
+        if bad:
+            raise ParameterError(f"split {bad[0]!r} is not a folder name.", fix="give names such as "
+                                 + ", ".join(layout.splits or ("train", "val")) + ".")
         if not layout.uses_split:
             raise ParameterError(f"layout {layout.name!r} has no per-split parts; do not give splits.")
         if SINGLE_SPLIT in names and not layout.single_split:
@@ -554,8 +558,9 @@ class _Builder:
 def _fill(text: str, split: Optional[str]) -> str:
     if split is None:
         return text
-    return text.replace("{split}/", "" if split == SINGLE_SPLIT else f"{split}/").replace(
-        "{split}", "the split" if split == SINGLE_SPLIT else split)
+    if split == SINGLE_SPLIT:  # PATH is the split folder: "{split}/images/" -> "images/", "{split}" -> "PATH"
+        return text.replace("{split}/", "").replace("{split}", "PATH")
+    return text.replace("{split}", split)
 
 
 def check_layout(name: str, root: PathLike, splits: Optional[Sequence[str]] = None) -> LayoutReport:
@@ -570,14 +575,22 @@ def check_layout(name: str, root: PathLike, splits: Optional[Sequence[str]] = No
     probe = _Probe(root_s)
     plan, single = _plan(layout, probe, splits)
     b = _Builder(probe)
+    found_in: Dict[str, int] = {s: 0 for s, _ in plan}  # present items per split
     for entry in layout.parts:
         runs = [(s, r) for s, r in plan if _applies(entry, s)] if entry.uses_split else [(None, True)]
         for split, split_required in runs:
             b.optional_split = not split_required
+            before = len(b.items)
             if isinstance(entry, Part):
                 _check_part(b, entry, split, entry.required and split_required)
             else:
                 _check_group(b, entry, split, entry.required and split_required)
+            if split is not None:
+                found_in[split] += sum(it.present for it in b.items[before:])
+    here = [s for s, n in found_in.items() if n]
+    if here and any(r and not found_in[s] for s, r in plan):
+        b.fix(f"no trace of {', '.join(s for s, r in plan if r and not found_in[s])} here; to check only the "
+              f"split(s) present: --splits {','.join(here)}")
     required = tuple(s for s, r in plan if r)
     optional = tuple(s for s, r in plan if not r)
     return LayoutReport(layout=layout.name, title=layout.title, root=root_s, splits=required,
@@ -685,6 +698,14 @@ def _tree_key(item: Item) -> Tuple[List[str], str]:
     return comps[:k], "/".join(comps[k:]) + ("/" if trailing else "")
 
 
+def _short_braces(label: str, keep: int = 3) -> str:
+    """``*.{png,jpg,jpeg,tif,...}`` -> ``*.{png,jpg,jpeg,…}`` for the tree (the fix lines keep every name)."""
+    def cut(m: "re.Match[str]") -> str:
+        alts = m.group(1).split(",")
+        return m.group(0) if len(alts) <= keep + 1 else "{" + ",".join(alts[:keep]) + ",…}"
+    return _BRACE.sub(cut, label)
+
+
 def _status(item: Item) -> str:
     unit = ("folder" if item.path.endswith("/") else "file") if item.kind == "glob" else ""
     counted = f"{item.found:,} {unit}{'' if item.found == 1 else 's'}" if unit else ""
@@ -728,7 +749,7 @@ def _render(report: LayoutReport) -> str:
         node = top
         for d in dirs:
             node = node.children.setdefault(d + "/", _Node())
-        leaf = node.children.setdefault(label, _Node())
+        leaf = node.children.setdefault(_short_braces(label), _Node())
         if leaf.item is None or (leaf.item.misplaced and not it.misplaced):
             leaf.item = it
     rows: List[Tuple[str, str]] = []
