@@ -23,8 +23,9 @@ Rules (``docs``: ``shared/docs/formats.md`` section 2):
   never agree exactly; the source is recorded in ``info``.
 * Split discovery: a split is present when ``gtFine/<split>/`` exists (absent ones are skipped with a
   warning); present splits must match ``data_layouts/cityscapes.yaml`` (checked before anything is read).
-  The ``*_leftImg8bit.png`` files are the frames (as in mmdetection); a frame missing its annotation file,
-  or an annotation file without its image, is skipped and reported.
+  With ``leftImg8bit/<split>/`` present its ``*_leftImg8bit.png`` files are the frames (as in mmdetection)
+  and a frame missing its annotation file, or an annotation file without its image, is skipped and
+  reported; without it (the layout makes images optional) the annotation files are the frames, with a warning.
 """
 from __future__ import annotations
 
@@ -417,7 +418,7 @@ def mmdet_json_bytes(coco: dict) -> bytes:
 def check_input_layout(root: PathLike, splits: Sequence[str] = SPLITS) -> Tuple[List[str], List[str]]:
     """``(present, absent)`` splits of a Cityscapes root: a split is present when ``gtFine/<split>/`` is a
     folder. The present splits (all requested ones when none is) must then match the ``cityscapes`` layout
-    (``data_layouts/cityscapes.yaml``: images and instanceIds PNGs or polygon JSONs), else
+    (``data_layouts/cityscapes.yaml``: instanceIds PNGs or polygon JSONs; images optional), else
     :class:`LayoutError` shows the tree with fixes."""
     from dataprep.layouts import require_layout
 
@@ -428,7 +429,8 @@ def check_input_layout(root: PathLike, splits: Sequence[str] = SPLITS) -> Tuple[
     return present, absent
 
 
-def collect_frames(root: PathLike, split: str, source: str, problems: ProblemLog) -> Tuple[List[Frame], int]:
+def collect_frames(root: PathLike, split: str, source: str, problems: ProblemLog,
+                   warnings: List[str]) -> Tuple[List[Frame], int]:
     """``(frames, skipped)``: the frames of ``split`` sorted by ``<city>/<stem>``, and how many frames were
     skipped for a missing image or annotation file (see the module docstring for which files count)."""
     root = Path(root)
@@ -436,27 +438,31 @@ def collect_frames(root: PathLike, split: str, source: str, problems: ProblemLog
     gt_split, img_split = root / GT_DIR / split, root / IMG_DIR / split
     anns = {f"{p.parent.name}/{p.name[: -len(suffix)]}": p for p in gt_split.glob(f"*/*{suffix}") if p.is_file()}
     if not img_split.is_dir():
-        raise InputFileError(img_split, "does not exist (the frames of a split are its images, as in mmdetection)",
-                             fix="unpack leftImg8bit_trainvaltest.zip in the dataset root.")
-    images = {}
-    for p in img_split.glob("*/*.png"):
-        if p.name.endswith(IMG_SUFFIX):
-            images[f"{p.parent.name}/{p.name[: -len(IMG_SUFFIX)]}"] = p
-        else:
-            problems.add("unexpected-image-name", p, None, f"does not end with {IMG_SUFFIX}")
-    keys, skipped = [], 0
-    for key in sorted(images):
-        if key in anns:
-            keys.append(key)
-        else:
+        keys, skipped = sorted(anns), 0
+        if keys:
+            warnings.append(f"{img_split} does not exist: the frames are the {gt_split}/*/*{suffix} files "
+                            "(file names derived from them, images not checked)")
+    else:
+        images = {}
+        for p in img_split.glob("*/*.png"):
+            if p.name.endswith(IMG_SUFFIX):
+                images[f"{p.parent.name}/{p.name[: -len(IMG_SUFFIX)]}"] = p
+            else:
+                problems.add("unexpected-image-name", p, None, f"does not end with {IMG_SUFFIX}")
+        keys, skipped = [], 0
+        for key in sorted(images):
+            if key in anns:
+                keys.append(key)
+            else:
+                skipped += 1
+                problems.add("missing-annotation", images[key], None,
+                             f"has no {gt_split / key}{suffix}; frame skipped")
+        for key in sorted(set(anns) - set(images)):
             skipped += 1
-            problems.add("missing-annotation", images[key], None, f"has no {gt_split / key}{suffix}; frame skipped")
-    for key in sorted(set(anns) - set(images)):
-        skipped += 1
-        problems.add("missing-image", anns[key], None, f"has no {img_split / key}{IMG_SUFFIX}; frame skipped")
+            problems.add("missing-image", anns[key], None, f"has no {img_split / key}{IMG_SUFFIX}; frame skipped")
     if not keys:
         raise InputFileError(gt_split, f"holds no <city>/*{suffix} file" + (
-            f" matching an image of {img_split}" if anns else ""),
+            f" matching an image of {img_split}" if anns and img_split.is_dir() else ""),
             fix=f"unpack the gtFine {split} annotations there"
                 + (", or use --source instance-ids" if source == "polygons" else
                    " (instanceIds PNGs), or use --source polygons") + f", or leave {split} out of --splits.")
@@ -560,7 +566,7 @@ def convert_cityscapes(root: PathLike, options: CityscapesOptions = CityscapesOp
         warnings.append(f"split {split} skipped: {root / GT_DIR / split} does not exist")
     frames, skipped = {}, {}
     for split in present:
-        frames[split], skipped[split] = collect_frames(root, split, options.source, problems)
+        frames[split], skipped[split] = collect_frames(root, split, options.source, problems, warnings)
     ordered = [f for split in present for f in frames[split]]
     results: List[FrameResult] = []
     for frame, res in zip(ordered, _run_frames(ordered, options)):

@@ -388,10 +388,13 @@ def test_frames_missing_one_side_are_reported(tmp_path):
     assert not (root / "annotations").exists()
 
 
-def test_left_images_are_required(tmp_path):
+def test_without_left_images_the_annotations_are_the_frames(tmp_path):
     root = make_tree(tmp_path / "cs", synthetic_frames(), images=False)
-    with pytest.raises(LayoutError, match="leftImg8bit_trainvaltest.zip"):
-        convert_cityscapes(root, CityscapesOptions(splits=("train",)))
+    conv = convert_cityscapes(root, CityscapesOptions(splits=("train",)))
+    with_images = convert_cityscapes(make_tree(tmp_path / "cs2", synthetic_frames()), CityscapesOptions(splits=("train",)))
+    assert conv.cocos["train"]["images"] == with_images.cocos["train"]["images"]
+    assert conv.cocos["train"]["annotations"] == with_images.cocos["train"]["annotations"]
+    assert any("leftImg8bit/train does not exist" in w for w in conv.warnings)
 
 
 def test_rerun_overwrites(tree, tmp_path):
