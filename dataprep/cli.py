@@ -6,7 +6,9 @@ import click
 from evaluators.cli import evaluate_command
 
 from . import __version__
+from .cli_cityscapes import coco_from_cityscapes_command
 from .cli_coco_dota import coco_from_dota_command
+from .cli_deepfashion import coco_from_deepfashion_command
 from .cli_layout import check_layout_command
 from .cli_merge import dota_merge_command
 from .cli_split import dota_split_command
@@ -23,6 +25,8 @@ cli.add_command(dota_merge_command, name="dota-merge")
 cli.add_command(dota_split_command, name="dota-split")
 cli.add_command(coco_from_dota_command, name="coco-from-dota")
 cli.add_command(check_layout_command, name="check-layout")
+cli.add_command(coco_from_cityscapes_command, name="coco-from-cityscapes")
+cli.add_command(coco_from_deepfashion_command, name="coco-from-deepfashion")
 
 
 def main() -> None:
