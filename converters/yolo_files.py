@@ -1,0 +1,792 @@
+"""File-system side of the YOLO converters: finding splits, images, label files and class names, reading
+image headers, the worker pool, and writing the outputs atomically. Pure logic is in :mod:`converters.yolo`.
+
+Rules (``coco-from-yolo``):
+
+* Splits: ``--splits`` or, by default, every sub-folder of ``ROOT/images``. A split's images are the image
+  files under ``ROOT/images/<split>`` (recursive), or, without that folder, the paths listed in
+  ``ROOT/<split>.txt`` (``./x`` and other relative paths are relative to the list file's folder);
+  ``source="list"`` / ``"folder"`` forces one of them.
+* Labels: the image path with its last ``images`` component replaced by ``labels`` and the suffix by ``.txt``
+  (ultralytics' ``img2label_paths``). No label file, or an empty one: an image without objects. Label files
+  under ``ROOT/labels/<split>`` that belong to no listed image are reported as ``orphan-label``.
+* ``file_name``: the image path relative to ``ROOT/images/<split>`` (COCO's own style, e.g.
+  ``000000000009.jpg``); for listed images elsewhere, relative to ROOT, else the absolute path.
+* Image size: the header (Pillow, lazy: no pixels decoded) with the EXIF orientation applied (5-8 swap width
+  and height); ``verify_images`` decodes every image and skips (and reports) the corrupt ones.
+* Class names: ``names`` (a data YAML with ``names`` as list or dict, or a text file with one name per line),
+  else the one ``ROOT/*.yaml``/``*.yml`` with ``names`` (several must agree), else - for COCO's own split names
+  (``train2017``, ``val2017``, ``test-dev2017``, ``*2014``) - the 80 COCO names, provided every class id is
+  below 80. Otherwise a ``ParameterError`` says to pass ``--names``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import orjson
+
+from evaluators.errors import InputFileError, LayoutError, ParameterError, RecordError
+
+from .problems import ProblemLog
+from .yolo import (
+    CATEGORY_ID_MODES,
+    COCO80_NAMES,
+    OUTSIDE_ACTIONS,
+    TASKS,
+    LabelObject,
+    assign_image_ids,
+    class_index_map,
+    image_label_lines,
+    make_yolo_categories,
+    names_from_yaml_value,
+    object_to_coco,
+    parse_label_text,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+IMAGE_EXTS = frozenset({".bmp", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp"})
+SOURCES = ("auto", "folder", "list")
+LAYOUT = "ultralytics-coco"
+COCO_SPLIT_RE = re.compile(r"^(train|val|test|test-dev)20(14|17)$")
+EXIF_ORIENTATION = 0x0112
+
+
+# --------------------------------------------------------------------------- options and results
+
+
+@dataclass(frozen=True)
+class CocoFromYoloOptions:
+    """Options of ``coco-from-yolo`` (see the module docstring for the rules)."""
+
+    splits: Optional[Tuple[str, ...]] = None
+    names: Optional[str] = None
+    task: str = "auto"
+    category_ids: str = "auto"
+    outside: str = "clip"
+    decimals: int = 2
+    verify_images: bool = False
+    source: str = "auto"
+    workers: int = 1
+    strict: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`ParameterError` for an out-of-range option."""
+        for name, value, allowed in (("task", self.task, TASKS), ("category_ids", self.category_ids,
+                                     CATEGORY_ID_MODES), ("outside", self.outside, OUTSIDE_ACTIONS),
+                                     ("source", self.source, SOURCES)):
+            if value not in allowed:
+                raise ParameterError(f"{name}={value!r} is not one of {', '.join(allowed)}.",
+                                     fix=f"use one of {', '.join(allowed)}.")
+        if self.workers < 1:
+            raise ParameterError(f"workers={self.workers} must be at least 1.", fix="use --workers 1 or more.")
+        if not 0 <= self.decimals <= 10:
+            raise ParameterError(f"decimals={self.decimals} must be in 0..10.", fix="use --decimals 2.")
+
+
+@dataclass
+class SplitSummary:
+    """Counts of one converted split; ``problems`` holds every located problem."""
+
+    split: str
+    images: int = 0
+    background: int = 0
+    annotations: int = 0
+    boxes: int = 0
+    polygons: int = 0
+    label_files: int = 0
+    problems: ProblemLog = field(default_factory=ProblemLog)
+    names_from: str = ""
+    category_ids: str = ""
+    out: Optional[str] = None
+
+    def lines(self) -> List[str]:
+        """Human summary: counts, then one line per problem kind with its first examples."""
+        head = (f"{self.split}: {self.images} images ({self.background} without objects), "
+                f"{self.annotations} annotations ({self.boxes} boxes, {self.polygons} polygons); "
+                f"names from {self.names_from}, category ids {self.category_ids}")
+        out = [head]
+        if self.problems:
+            out.append(f"{self.split}: {self.problems.total} problem(s):")
+            out.extend("  " + line for line in self.problems.summary_lines())
+        if self.out:
+            out.append(f"wrote {self.out}")
+        return out
+
+
+@dataclass
+class SplitResult:
+    """One converted split: its COCO dict and summary."""
+
+    split: str
+    coco: dict
+    summary: SplitSummary
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def find_splits(root: Path) -> List[str]:
+    """Default splits: the sub-folders of ``ROOT/images`` (sorted)."""
+    images = root / "images"
+    if not images.is_dir():
+        return []
+    return sorted(p.name for p in images.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def check_input_layout(root: PathLike, splits: Optional[Sequence[str]] = None) -> List[str]:
+    """Check the ``ultralytics-coco`` layout before anything is read and return the splits to convert.
+
+    Required: ROOT is a folder; each split has images (``images/<split>/`` or ``<split>.txt``) and a
+    ``labels/<split>/`` folder. Raises :class:`LayoutError` with a tree of what is there and what is missing.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise LayoutError(LAYOUT, root, f"{root}/  MISSING (not a folder)",
+                          fix="pass the dataset root (the folder holding images/ and labels/).")
+    chosen = list(splits) if splits else find_splits(root)
+    if not chosen:
+        tree = _tree(root, ["images/<split>/  MISSING (no split folder under images/)"])
+        raise LayoutError(LAYOUT, root, tree, fix="put images in ROOT/images/<split>/ and labels in "
+                          "ROOT/labels/<split>/, or name the splits with --splits (list files ROOT/<split>.txt).")
+    rows, missing = [], False
+    for split in chosen:
+        img_dir, lst, lab = root / "images" / split, root / f"{split}.txt", root / "labels" / split
+        if img_dir.is_dir():
+            rows.append(f"images/{split}/  ok")
+        elif lst.is_file():
+            rows.append(f"{split}.txt  ok (list file)")
+        else:
+            missing = True
+            rows.append(f"images/{split}/  MISSING (nor a list file {split}.txt)")
+        if lab.is_dir():
+            rows.append(f"labels/{split}/  ok")
+        else:
+            missing = True
+            rows.append(f"labels/{split}/  MISSING")
+    if missing:
+        raise LayoutError(LAYOUT, root, _tree(root, rows),
+                          fix="create the missing folders (labels/<split>/ mirrors images/<split>/), or choose "
+                              "the splits that exist with --splits.")
+    return chosen
+
+
+def _tree(root: Path, rows: Sequence[str]) -> str:
+    return "\n".join([f"{root}/"] + [f"  {r}" for r in rows])
+
+
+def _walk_images(folder: Path) -> List[Path]:
+    out: List[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in filenames:
+            if os.path.splitext(f)[1].lower() in IMAGE_EXTS:
+                out.append(Path(dirpath) / f)
+    return out
+
+
+def label_path_for(image: Path) -> Optional[Path]:
+    """The label file of ``image``: last ``images`` component -> ``labels``, suffix -> ``.txt``; None when the
+    path has no ``images`` component."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            return Path(*parts).with_suffix(".txt")
+    return None
+
+
+@dataclass
+class SplitInputs:
+    """What one split converts: ``items`` are ``(file_name, image path, label path or None)`` sorted by
+    ``file_name``; ``source`` says where they came from."""
+
+    split: str
+    items: List[Tuple[str, str, Optional[str]]]
+    source: str
+    label_dir: Path
+
+
+def split_inputs(root: Path, split: str, source: str, log: ProblemLog) -> SplitInputs:
+    """Images of ``split`` (folder or list file, see the module docstring), logged problems in ``log``."""
+    img_dir, lst = root / "images" / split, root / f"{split}.txt"
+    use_list = source == "list" or (source == "auto" and not img_dir.is_dir() and lst.is_file())
+    if use_list:
+        if not lst.is_file():
+            raise InputFileError(lst, "does not exist", fix="use --source folder, or write the list file.")
+        paths = _read_list(lst, log)
+        where = str(lst)
+    else:
+        if not img_dir.is_dir():
+            raise InputFileError(img_dir, "is not a folder", fix="use --source list with ROOT/<split>.txt.")
+        paths = _walk_images(img_dir)
+        where = str(img_dir)
+    items: Dict[str, Tuple[str, str, Optional[str]]] = {}
+    for p in paths:
+        name = _file_name(p, img_dir, root)
+        if name in items:
+            log.add("duplicate-image", where, None, f"{name} listed more than once", "first kept")
+            continue
+        lab = label_path_for(p)
+        if lab is None:
+            log.add("no-label-path", str(p), None, "path has no 'images' folder, so no label file can be "
+                    "found (ultralytics' rule)", "image kept without objects")
+        items[name] = (name, str(p), None if lab is None else str(lab))
+    return SplitInputs(split, [items[k] for k in sorted(items)], where, root / "labels" / split)
+
+
+def _read_list(lst: Path, log: ProblemLog) -> List[Path]:
+    try:
+        text = lst.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(lst, f"cannot be read ({exc})", fix="check the list file.") from None
+    out = []
+    for no, raw in enumerate(text.splitlines(), 1):
+        entry = raw.strip()
+        if not entry:
+            continue
+        p = Path(entry)
+        if not p.is_absolute():
+            p = lst.parent / (entry[2:] if entry.startswith("./") else entry)
+        p = Path(os.path.normpath(p))
+        if p.suffix.lower() not in IMAGE_EXTS:
+            log.add("not-an-image", str(lst), no, f"{entry!r} has no image suffix")
+            continue
+        if not p.is_file():
+            log.add("missing-image", str(lst), no, f"{entry!r} does not exist")
+            continue
+        out.append(p)
+    return out
+
+
+def _file_name(p: Path, img_dir: Path, root: Path) -> str:
+    for base in (img_dir, root):
+        with contextlib.suppress(ValueError):
+            return p.relative_to(base).as_posix()
+    return p.as_posix()
+
+
+def find_orphans(label_dir: Path, items: Sequence[Tuple[str, str, Optional[str]]]) -> List[str]:
+    """Label files under ``label_dir`` that belong to no image of ``items`` (sorted)."""
+    if not label_dir.is_dir():
+        return []
+    expected = {os.path.normpath(lab) for _, _, lab in items if lab}
+    found = []
+    for dirpath, dirnames, filenames in os.walk(label_dir, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for f in filenames:
+            if f.endswith(".txt"):
+                path = os.path.normpath(os.path.join(dirpath, f))
+                if path not in expected:
+                    found.append(path)
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- class names
+
+
+def load_names_file(path: PathLike) -> List[str]:
+    """Class names from a data YAML (``names`` list or dict) or a text file (one name per line)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, f"cannot be read ({exc})", fix="pass an existing data YAML to --names.") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InputFileError(path, f"is not valid YAML ({str(exc).splitlines()[0]})",
+                                 fix="fix the YAML syntax.") from None
+        if not isinstance(data, dict) or "names" not in data:
+            raise InputFileError(path, "has no 'names' key", fix="add names: [class0, class1, ...].")
+        names = names_from_yaml_value(data["names"], str(path))
+        nc = data.get("nc")
+        if nc is not None and nc != len(names):
+            raise InputFileError(path, f"says nc: {nc} but lists {len(names)} names",
+                                 fix="make nc equal the number of names (or remove nc).")
+        return names
+    names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise InputFileError(path, "lists no class names", fix="write one class name per line.")
+    return names
+
+
+def find_names(root: Path) -> Tuple[Optional[List[str]], str]:
+    """``(names, source)`` from the YAML files directly in ``root`` that have ``names``; ``(None, "")`` when
+    there is none. Several YAMLs with different names raise :class:`ParameterError`."""
+    import yaml
+
+    found: Dict[str, List[str]] = {}
+    for p in sorted(list(root.glob("*.yaml")) + list(root.glob("*.yml"))):
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and "names" in data:
+            found[str(p)] = load_names_file(p)
+    if not found:
+        return None, ""
+    distinct = {tuple(v) for v in found.values()}
+    if len(distinct) > 1:
+        raise ParameterError(f"{root}: the YAML files {', '.join(found)} list different class names.",
+                             fix="choose one with --names FILE.")
+    first = next(iter(found))
+    return found[first], first
+
+
+def resolve_names(root: Path, splits: Sequence[str], names_arg: Optional[str]) -> Tuple[Optional[List[str]], str]:
+    """``(names, source)`` by the rule of the module docstring; ``(None, "coco80?")`` means "the COCO names if
+    every class id is below 80" (decided after parsing). No names and no COCO split names: ParameterError."""
+    if names_arg:
+        return load_names_file(names_arg), str(names_arg)
+    names, src = find_names(root)
+    if names is not None:
+        return names, src
+    if splits and all(COCO_SPLIT_RE.match(s) for s in splits):
+        return None, "coco80?"
+    raise ParameterError(f"{root}: no class names: no --names, no ROOT/*.yaml with 'names', and the splits "
+                         f"({', '.join(splits)}) are not COCO's (train2017, val2017, ...).",
+                         fix="pass --names data.yaml (an ultralytics data YAML with names: [...]) or a text "
+                             "file with one class name per line.")
+
+
+# --------------------------------------------------------------------------- images
+
+
+def image_size(path: str, verify: bool = False) -> Tuple[int, int, Optional[str]]:
+    """``(width, height, note)`` of an image as loaders see it: the header size with EXIF orientation 5-8
+    swapping width and height. ``note`` tells when the EXIF block could not be read (size as stored).
+    Raises ``OSError``/``ValueError`` for an unreadable (or, with ``verify``, corrupt) image."""
+    from PIL import Image
+
+    note = None
+    with Image.open(path) as im:
+        w, h = im.size
+        try:
+            if im.format == "PNG":  # getexif() on a PNG decodes the pixels; use the header chunks only
+                raw = im.info.get("exif")
+                orient = Image.Exif() if raw is None else _exif_from_bytes(raw)
+            else:
+                orient = im.getexif()
+            o = orient.get(EXIF_ORIENTATION, 1)
+        except Exception as exc:  # noqa: BLE001 - any broken EXIF: keep the stored size, say so
+            o, note = 1, f"EXIF block unreadable ({type(exc).__name__}); size as stored"
+        if verify:
+            im.load()
+    if o in (5, 6, 7, 8):
+        w, h = h, w
+    return int(w), int(h), note
+
+
+def _exif_from_bytes(raw: bytes):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(raw)
+    return exif
+
+
+# --------------------------------------------------------------------------- the work of one chunk
+
+# Per image: (width, height, [(line, cls, bbox, area, segmentation), ...], had_label_file) or None (skipped)
+ImageResult = Optional[Tuple[int, int, List[tuple], bool]]
+
+
+def convert_chunk(items: Sequence[Tuple[str, str, Optional[str]]], task: str, outside: str, decimals: int,
+                  verify: bool) -> Tuple[List[ImageResult], ProblemLog]:
+    """Read sizes and labels of ``items`` and convert every object to pixels (runs in a worker)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # sizes only; large aerial images are fine
+    log = ProblemLog()
+    out: List[ImageResult] = []
+    for _name, image, label in items:
+        try:
+            width, height, note = image_size(image, verify)
+        except Exception as exc:  # noqa: BLE001 - any decoder error: report the image, go on
+            kind = "corrupt-image" if verify else "unreadable-image"
+            log.add(kind, image, None, f"{type(exc).__name__}: {exc}", "image skipped")
+            out.append(None)
+            continue
+        if note:
+            log.add("bad-exif", image, None, note, "kept")
+        objects: List[LabelObject] = []
+        has_label = False
+        if label is not None:
+            try:
+                with open(label, "rb") as fh:
+                    text = fh.read().decode("utf-8")
+                has_label = True
+            except FileNotFoundError:
+                text = ""
+            except (OSError, UnicodeDecodeError) as exc:
+                log.add("unreadable-label", label, None, f"{type(exc).__name__}: {exc}", "image kept without objects")
+                text = ""
+            if text:
+                objects, issues = parse_label_text(text, outside)
+                for issue in issues:
+                    log.add(issue.kind, label, issue.line, issue.detail, issue.action)
+        anns = []
+        for obj in objects:
+            bbox, area, seg = object_to_coco(obj, width, height, task, decimals)
+            anns.append((obj.line, obj.cls, bbox, area, seg, obj.kind == "polygon" and task != "detect"))
+        out.append((width, height, anns, has_label))
+    return out, log
+
+
+def _chunk_worker(args: tuple) -> Tuple[List[ImageResult], ProblemLog]:
+    return convert_chunk(*args)
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def run_chunks(items: Sequence[Tuple[str, str, Optional[str]]], options: CocoFromYoloOptions,
+               progress: bool, desc: str) -> Tuple[List[ImageResult], ProblemLog]:
+    """Convert ``items`` in order, in-process (1 worker) or with a process pool over chunks."""
+    from tqdm import tqdm
+
+    log = ProblemLog()
+    results: List[ImageResult] = []
+    size = max(64, min(2048, len(items) // (options.workers * 8) + 1))
+    jobs = [(chunk, options.task, options.outside, options.decimals, options.verify_images)
+            for chunk in _chunks(items, size)]
+    bar = tqdm(total=len(items), desc=desc, unit="img", disable=not progress, file=sys.stderr, leave=False)
+    try:
+        if options.workers == 1 or len(jobs) <= 1:
+            mapped = map(_chunk_worker, jobs)
+            pool = None
+        else:
+            import multiprocessing as mp
+
+            pool = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn").Pool(
+                min(options.workers, len(jobs)))
+            mapped = pool.imap(_chunk_worker, jobs)
+        try:
+            for (chunk, *_), (res, chunk_log) in zip(jobs, mapped):
+                results.extend(res)
+                log.extend(chunk_log)
+                bar.update(len(chunk))
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+    finally:
+        bar.close()
+    return results, log
+
+
+# --------------------------------------------------------------------------- coco-from-yolo
+
+
+def _build_split(inputs: SplitInputs, results: List[ImageResult], names: List[str], mode: str,
+                 log: ProblemLog) -> Tuple[dict, SplitSummary]:
+    summary = SplitSummary(inputs.split, problems=log)
+    cats = make_yolo_categories(names, mode)
+    class_ids = [c["id"] for c in cats]
+    kept = [(item, res) for item, res in zip(inputs.items, results) if res is not None]
+    ids = assign_image_ids([item[0] for item, _ in kept])
+    images, annotations = [], []
+    nc = len(names)
+    for image_id, ((name, _image, label), (width, height, anns, has_label)) in zip(ids, kept):
+        images.append({"id": image_id, "file_name": name, "width": width, "height": height})
+        summary.label_files += has_label
+        n_before = len(annotations)
+        for line, cls, bbox, area, seg, is_poly in anns:
+            if cls >= nc:
+                log.add("class-out-of-range", label, line, f"class {cls} but the names have {nc} classes "
+                        f"(0..{nc - 1})")
+                continue
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": class_ids[cls],
+                                "bbox": bbox, "area": area, "iscrowd": 0, "segmentation": seg})
+            if is_poly:
+                summary.polygons += 1
+            else:
+                summary.boxes += 1
+        summary.background += len(annotations) == n_before
+    summary.images, summary.annotations = len(images), len(annotations)
+    info = {"description": f"YOLO labels of split {inputs.split} converted by dataprep coco-from-yolo"}
+    coco = {"info": info, "images": images, "annotations": annotations, "categories": cats}
+    return coco, summary
+
+
+def convert_dataset(root: PathLike, options: CocoFromYoloOptions, progress: bool = False) -> List[SplitResult]:
+    """Every split of ``root`` as COCO dicts (nothing written). With ``options.strict`` any problem raises
+    :class:`RecordError` naming the file and line."""
+    options.check()
+    root = Path(root)
+    splits = check_input_layout(root, options.splits)
+    names, names_from = resolve_names(root, splits, options.names)
+    parsed = []
+    for split in splits:
+        log = ProblemLog()
+        inputs = split_inputs(root, split, options.source, log)
+        results, chunk_log = run_chunks(inputs.items, options, progress, f"coco-from-yolo {split}")
+        log.extend(chunk_log)
+        for orphan in find_orphans(inputs.label_dir, inputs.items):
+            log.add("orphan-label", orphan, None, "label file without an image", "ignored")
+        parsed.append((inputs, results, log))
+    if names is None:  # COCO split names without a YAML: the COCO names, if the class ids fit
+        top = max((a[1] for _, results, _ in parsed for r in results if r for a in r[2]), default=-1)
+        if top >= len(COCO80_NAMES):
+            raise ParameterError(f"{root}: no class names were given and class ids reach {top}, beyond the "
+                                 "80 COCO classes assumed for COCO split names.",
+                                 fix="pass --names data.yaml with the dataset's names.")
+        names, names_from = list(COCO80_NAMES), "the 80 COCO names (COCO split names, no YAML found)"
+    out = []
+    for inputs, results, log in parsed:
+        coco, summary = _build_split(inputs, results, names, options.category_ids, log)
+        summary.names_from = names_from
+        summary.category_ids = _id_note(names, options.category_ids)
+        out.append(SplitResult(inputs.split, coco, summary))
+    for res in out:
+        res.summary.problems.raise_if_strict(options.strict, f"{root} split {res.split}")
+    return out
+
+
+def _id_note(names: Sequence[str], mode: str) -> str:
+    ids = make_yolo_categories(names, mode)
+    return "COCO 1..90 (80->91 map)" if ids and ids[-1]["id"] == 90 and len(ids) == 80 else f"1..{len(ids)}"
+
+
+def default_out_dir(root: PathLike) -> Path:
+    """``ROOT/annotations``."""
+    return Path(root) / "annotations"
+
+
+def usable(results: Sequence[SplitResult]) -> bool:
+    """Whether anything usable came out: at least one image, and not zero annotations while label lines were
+    skipped (every object line bad)."""
+    images = sum(r.summary.images for r in results)
+    anns = sum(r.summary.annotations for r in results)
+    line_problems = sum(n for r in results for k, n in r.summary.problems.counts.items() if k in _LINE_KINDS)
+    return images > 0 and not (anns == 0 and line_problems > 0)
+
+
+_LINE_KINDS = frozenset({"bad-number", "bad-class", "bad-line", "empty-box", "outside-image",
+                         "class-out-of-range"})
+
+
+def save_dataset(root: PathLike, out_dir: Optional[PathLike], options: CocoFromYoloOptions,
+                 progress: bool = False) -> List[SplitSummary]:
+    """Convert and write ``instances_<split>.json`` per split (atomically); nothing is written when nothing
+    usable came out (the summaries then have ``out=None``)."""
+    from .coco_json import write_coco
+
+    results = convert_dataset(root, options, progress)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(root)
+    if usable(results):
+        for res in results:
+            res.summary.out = str(write_coco(out / f"instances_{res.split}.json", res.coco))
+    return [r.summary for r in results]
+
+
+# --------------------------------------------------------------------------- yolo-from-coco
+
+
+@dataclass(frozen=True)
+class YoloFromCocoOptions:
+    """Options of ``yolo-from-coco``: ``segments`` writes polygon lines; ``category_ids`` as in
+    :func:`converters.yolo.class_index_map`; ``split`` defaults to the JSON stem without ``instances_``;
+    ``strict`` makes any problem fatal (nothing written)."""
+
+    segments: bool = False
+    category_ids: str = "auto"
+    split: Optional[str] = None
+    strict: bool = False
+
+
+@dataclass
+class LabelSummary:
+    """Counts of one ``yolo-from-coco`` run."""
+
+    split: str
+    images: int = 0
+    label_files: int = 0
+    lines: int = 0
+    boxes: int = 0
+    polygons: int = 0
+    crowd: int = 0
+    names: List[str] = field(default_factory=list)
+    problems: ProblemLog = field(default_factory=ProblemLog)
+    out: Optional[str] = None
+    yaml: Optional[str] = None
+
+    def summary_lines(self) -> List[str]:
+        """Human summary."""
+        out = [f"{self.split}: {self.images} images, {self.label_files} label files, {self.lines} lines "
+               f"({self.boxes} boxes, {self.polygons} polygons); skipped {self.crowd} crowd annotations; "
+               f"{len(self.names)} classes"]
+        if self.problems:
+            out.append(f"{self.split}: {self.problems.total} problem(s):")
+            out.extend("  " + line for line in self.problems.summary_lines())
+        if self.out:
+            out.append(f"wrote {self.out}")
+        if self.yaml:
+            out.append(f"wrote {self.yaml}")
+        return out
+
+
+def build_labels(coco: dict, options: YoloFromCocoOptions, source: str = "<coco>",
+                 progress: bool = False) -> Tuple[Dict[str, str], List[str], LabelSummary]:
+    """``(labels, names, summary)``: ``labels`` maps ``<file_name stem>.txt`` to the file's text for every image
+    with a non-crowd annotation kept (an image whose only annotations are crowd gets an empty file, as
+    ultralytics); images in the order of ``images``, lines in annotation order."""
+    from tqdm import tqdm
+
+    if options.category_ids not in CATEGORY_ID_MODES:
+        raise ParameterError(f"category_ids={options.category_ids!r} is not one of "
+                             f"{', '.join(CATEGORY_ID_MODES)}.", fix="use auto, coco91 or contiguous.")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(coco.get(key), list):
+            raise InputFileError(source, f"has no '{key}' list", fix="pass a COCO instances JSON.")
+    split = options.split or _split_of(source)
+    class_of, names = class_index_map(coco["categories"], options.category_ids, source)
+    summary = LabelSummary(split, names=names)
+    log = summary.problems
+    images: Dict[int, dict] = {}
+    for i, img in enumerate(coco["images"]):
+        try:
+            iid, w, h, fn = img["id"], float(img["width"]), float(img["height"]), str(img["file_name"])
+        except (KeyError, TypeError, ValueError):
+            raise RecordError(f"{source} images", i, img, "needs id, file_name, width and height",
+                              fix="complete the image record.") from None
+        if not (w > 0 and h > 0):
+            raise RecordError(f"{source} images", i, img, "width and height must be positive",
+                              fix="fix the image size.")
+        images[iid] = img
+    by_image: Dict[int, List[dict]] = {}
+    for ann in coco["annotations"]:
+        iid = ann.get("image_id")
+        if iid not in images:
+            log.add("unknown-image", source, None, f"annotation id {ann.get('id')}: image_id {iid!r} not in images")
+            continue
+        by_image.setdefault(iid, []).append(ann)
+    labels: Dict[str, str] = {}
+    summary.images = len(images)
+    for iid, anns in tqdm(by_image.items(), desc=f"yolo-from-coco {split}", unit="img", disable=not progress,
+                          file=sys.stderr, leave=False):
+        img = images[iid]
+        made = image_label_lines(anns, float(img["width"]), float(img["height"]), class_of, options.segments,
+                                 source, log)
+        name = str(Path(str(img["file_name"])).with_suffix(".txt").as_posix())
+        labels[name] = "".join(line + "\n" for line in made.lines)
+        summary.crowd += made.crowd
+        summary.boxes += made.boxes
+        summary.polygons += made.polygons
+    summary.label_files = len(labels)
+    summary.lines = summary.boxes + summary.polygons
+    return labels, names, summary
+
+
+def _split_of(source: str) -> str:
+    stem = Path(source).stem
+    return stem[len("instances_"):] if stem.startswith("instances_") else stem
+
+
+def read_coco_json(path: PathLike) -> dict:
+    """The COCO dict of ``path`` (InputFileError when missing or not JSON)."""
+    path = Path(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be read ({exc.strerror or exc})", fix="check the path.") from None
+    except orjson.JSONDecodeError as exc:
+        raise InputFileError(path, f"is not valid JSON ({exc})", fix="pass a COCO instances JSON.") from None
+    if not isinstance(data, dict):
+        raise InputFileError(path, "is not a JSON object", fix="pass a COCO instances JSON.")
+    return data
+
+
+def write_label_folder(folder: Path, labels: Dict[str, str]) -> None:
+    """Write ``labels`` into a fresh temporary folder beside ``folder``, then swap it in (the old folder, if
+    any, is replaced as a whole; a crash leaves the old one untouched)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+    for leftover in (tmp, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        made = set()
+        for name, text in labels.items():
+            path = tmp / name
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not folder.exists():
+            os.replace(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def data_yaml_text(names: Sequence[str], splits: Dict[str, str], source: str) -> str:
+    """An ultralytics data YAML: ``path: .``, the split entries, ``nc`` and ``names`` as ``{index: name}``."""
+    import yaml
+
+    doc: Dict[str, object] = {"path": "."}
+    doc.update(splits)
+    doc["nc"] = len(names)
+    doc["names"] = {i: str(n) for i, n in enumerate(names)}
+    return f"# written by dataprep yolo-from-coco from {Path(source).name}\n" + yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _split_key(split: str) -> str:
+    for key in ("train", "val", "test"):
+        if split.startswith(key):
+            return key
+    return split
+
+
+def save_labels(ann_json: PathLike, out_root: PathLike, options: YoloFromCocoOptions,
+                progress: bool = False) -> LabelSummary:
+    """Write ``OUT/labels/<split>/`` (replaced as a whole) and ``OUT/data.yaml`` (split entries of an existing
+    one with the same names are kept; different names raise before anything is written)."""
+    import yaml
+
+    from dataprep.atomic import open_atomic
+
+    coco = read_coco_json(ann_json)
+    labels, names, summary = build_labels(coco, options, str(ann_json), progress)
+    summary.problems.raise_if_strict(options.strict, str(ann_json))
+    out_root = Path(out_root)
+    yaml_path = out_root / "data.yaml"
+    splits: Dict[str, str] = {}
+    if yaml_path.is_file():
+        try:
+            old = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            old = None
+        if isinstance(old, dict) and "names" in old:
+            old_names = names_from_yaml_value(old["names"], str(yaml_path))
+            if old_names != list(names):
+                raise ParameterError(f"{yaml_path} lists other class names than {ann_json} ({len(old_names)} vs "
+                                     f"{len(names)} classes).", fix="write into another --out folder, or remove "
+                                     "the old data.yaml.")
+            splits = {k: v for k, v in old.items() if k not in ("path", "nc", "names") and isinstance(v, str)}
+    splits[_split_key(summary.split)] = f"images/{summary.split}"
+    folder = out_root / "labels" / summary.split
+    write_label_folder(folder, labels)
+    with open_atomic(yaml_path, "w") as fh:
+        fh.write(data_yaml_text(names, splits, str(ann_json)))
+    summary.out, summary.yaml = str(folder), str(yaml_path)
+    return summary
