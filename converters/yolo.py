@@ -24,7 +24,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -77,8 +77,7 @@ EDGE_TOL = 1e-6
 # --------------------------------------------------------------------------- parsing label text
 
 
-@dataclass(frozen=True)
-class LabelObject:
+class LabelObject(NamedTuple):
     """One object of a label file: ``kind`` is ``"box"`` (values ``cx, cy, w, h``) or ``"polygon"``
     (values ``x1, y1, ..., xn, yn``); values are normalised (already clipped when they were outside)."""
 
@@ -159,8 +158,24 @@ def parse_label_text(text: str, outside: str = "clip") -> Tuple[List[LabelObject
     objects: List[LabelObject] = []
     issues: List[LineIssue] = []
     seen = set()
+    lo, hi = -EDGE_TOL, 1.0 + EDGE_TOL
     for no, line in enumerate(text.splitlines(), 1):
         tokens = line.split()
+        if len(tokens) == 5:  # fast path: a well-formed box inside the image (NaN fails every comparison)
+            try:
+                c, cx, cy, w, h = map(float, tokens)
+            except ValueError:
+                c = cx = cy = w = h = math.nan  # the full checks below say what is wrong
+            hw, hh = w * 0.5, h * 0.5
+            if (0.0 < w <= hi and 0.0 < h <= hi and lo <= cx - hw and cx + hw <= hi and lo <= cy - hh
+                    and cy + hh <= hi and 0.0 <= c < 1e9 and c.is_integer()):
+                key = (c, cx, cy, w, h)
+                if key in seen:
+                    issues.append(LineIssue(no, "duplicate-line", "repeats an earlier line exactly"))
+                else:
+                    seen.add(key)
+                    objects.append(LabelObject(no, int(c), "box", (cx, cy, w, h)))
+                continue
         if not tokens:
             continue
         try:

@@ -181,25 +181,29 @@ def _tree(root: Path, rows: Sequence[str]) -> str:
     return "\n".join([f"{root}/"] + [f"  {r}" for r in rows])
 
 
-def _walk_images(folder: Path) -> List[Path]:
-    out: List[Path] = []
+def _walk_images(folder: str) -> List[Tuple[str, str]]:
+    """``(path relative to folder with '/', full path)`` of the image files under ``folder`` (recursive)."""
+    out: List[Tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
         for f in filenames:
             if os.path.splitext(f)[1].lower() in IMAGE_EXTS:
-                out.append(Path(dirpath) / f)
+                out.append((prefix + f, os.path.join(dirpath, f)))
     return out
 
 
-def label_path_for(image: Path) -> Optional[Path]:
-    """The label file of ``image``: last ``images`` component -> ``labels``, suffix -> ``.txt``; None when the
-    path has no ``images`` component."""
-    parts = list(image.parts)
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i] == "images":
-            parts[i] = "labels"
-            return Path(*parts).with_suffix(".txt")
-    return None
+def label_path_for(image: str) -> Optional[str]:
+    """The label file of ``image``: the last ``images`` folder in the path -> ``labels``, suffix -> ``.txt``
+    (ultralytics' ``img2label_paths``); None when the path has no ``images`` folder."""
+    sep = os.sep
+    i = image.rfind(f"{sep}images{sep}")
+    if i < 0:
+        if not image.startswith(f"images{sep}"):
+            return None
+        i = -1
+    return image[:i + 1] + "labels" + sep + os.path.splitext(image[i + 8:])[0] + ".txt"
 
 
 @dataclass
@@ -220,24 +224,23 @@ def split_inputs(root: Path, split: str, source: str, log: ProblemLog) -> SplitI
     if use_list:
         if not lst.is_file():
             raise InputFileError(lst, "does not exist", fix="use --source folder, or write the list file.")
-        paths = _read_list(lst, log)
+        named = [(_file_name(p, img_dir, root), str(p)) for p in _read_list(lst, log)]
         where = str(lst)
     else:
         if not img_dir.is_dir():
             raise InputFileError(img_dir, "is not a folder", fix="use --source list with ROOT/<split>.txt.")
-        paths = _walk_images(img_dir)
+        named = _walk_images(str(img_dir))
         where = str(img_dir)
     items: Dict[str, Tuple[str, str, Optional[str]]] = {}
-    for p in paths:
-        name = _file_name(p, img_dir, root)
+    for name, path in named:
         if name in items:
             log.add("duplicate-image", where, None, f"{name} listed more than once", "first kept")
             continue
-        lab = label_path_for(p)
+        lab = label_path_for(path)
         if lab is None:
-            log.add("no-label-path", str(p), None, "path has no 'images' folder, so no label file can be "
+            log.add("no-label-path", path, None, "path has no 'images' folder, so no label file can be "
                     "found (ultralytics' rule)", "image kept without objects")
-        items[name] = (name, str(p), None if lab is None else str(lab))
+        items[name] = (name, path, lab)
     return SplitInputs(split, [items[k] for k in sorted(items)], where, root / "labels" / split)
 
 
@@ -364,24 +367,47 @@ def resolve_names(root: Path, splits: Sequence[str], names_arg: Optional[str]) -
 
 def image_size(path: str, verify: bool = False) -> Tuple[int, int, Optional[str]]:
     """``(width, height, note)`` of an image as loaders see it: the header size with EXIF orientation 5-8
-    swapping width and height. ``note`` tells when the EXIF block could not be read (size as stored).
-    Raises ``OSError``/``ValueError`` for an unreadable (or, with ``verify``, corrupt) image."""
+    swapping width and height. JPEG and PNG headers are read by :func:`header_size` (no decoder); anything
+    else, anything it is unsure of, and every image with ``verify`` go through Pillow. ``note`` tells when the
+    EXIF block could not be read (size as stored). Raises ``OSError``/``ValueError`` (among others) for an
+    unreadable (or, with ``verify``, corrupt) image."""
+    if not verify:
+        with open(path, "rb") as fh:
+            head = fh.read(HEADER_BYTES[0])
+            fast = header_size(head)
+            if fast is None and len(head) == HEADER_BYTES[0]:  # a long EXIF/ICC block: read a bit more
+                head += fh.read(HEADER_BYTES[1] - len(head))
+                fast = header_size(head)
+        if fast is not None:
+            return fast[0], fast[1], None
+    return pillow_size(path, verify)
+
+
+def pillow_size(path: str, verify: bool = False) -> Tuple[int, int, Optional[str]]:
+    """:func:`image_size` through Pillow (lazy open: header only, unless ``verify`` decodes the pixels)."""
+    import warnings
+
     from PIL import Image
 
     note = None
-    with Image.open(path) as im:
-        w, h = im.size
-        try:
-            if im.format == "PNG":  # getexif() on a PNG decodes the pixels; use the header chunks only
-                raw = im.info.get("exif")
-                orient = Image.Exif() if raw is None else _exif_from_bytes(raw)
-            else:
-                orient = im.getexif()
-            o = orient.get(EXIF_ORIENTATION, 1)
-        except Exception as exc:  # noqa: BLE001 - any broken EXIF: keep the stored size, say so
-            o, note = 1, f"EXIF block unreadable ({type(exc).__name__}); size as stored"
-        if verify:
-            im.load()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # Pillow warns (at open or getexif) on some corrupt EXIF blocks
+        with Image.open(path) as im:
+            w, h = im.size
+            try:
+                if im.format == "PNG":  # getexif() on a PNG decodes the pixels; use the header chunks only
+                    raw = im.info.get("exif")
+                    exif = Image.Exif() if raw is None else _exif_from_bytes(raw)
+                else:
+                    exif = im.getexif()
+                o = exif.get(EXIF_ORIENTATION, 1)
+            except Exception as exc:  # noqa: BLE001 - any broken EXIF: keep the stored size, say so
+                o, note = 1, f"EXIF block unreadable ({type(exc).__name__}); size as stored"
+            if verify:
+                im.load()
+    exif_warnings = [str(c.message).strip() for c in caught if "exif" in str(c.message).lower()]
+    if exif_warnings and note is None:
+        note = f"EXIF block unreadable ({exif_warnings[0]}); orientation {o} used"
     if o in (5, 6, 7, 8):
         w, h = h, w
     return int(w), int(h), note
@@ -393,6 +419,97 @@ def _exif_from_bytes(raw: bytes):
     exif = Image.Exif()
     exif.load(raw)
     return exif
+
+
+HEADER_BYTES = (8192, 65536)  # first read, then at most this much
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_PNG_SIG = b"\x89PNG\r\n\x1a\n"
+
+
+def header_size(head: bytes) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` (EXIF orientation applied) from the first bytes of a baseline/progressive JPEG or a
+    PNG; None when the bytes are another format, truncated, or hold anything unusual (then Pillow decides).
+    JPEG: the SOFn segment, and orientation from the first APP1 ``Exif`` segment before it. PNG: IHDR; a PNG
+    with an ``eXIf`` chunk before IDAT returns None."""
+    if head[:2] == b"\xff\xd8":
+        return _jpeg_size(head)
+    if head[:8] == _PNG_SIG:
+        return _png_size(head)
+    return None
+
+
+def _jpeg_size(b: bytes) -> Optional[Tuple[int, int]]:
+    i, n, orient = 2, len(b), 1
+    seen_exif = False
+    while i + 4 <= n:
+        if b[i] != 0xFF:
+            return None
+        m = b[i + 1]
+        if m == 0xFF:  # fill byte
+            i += 1
+            continue
+        if m == 0x01 or 0xD0 <= m <= 0xD8:  # standalone markers
+            i += 2
+            continue
+        if m in (0xD9, 0xDA):  # EOI / SOS before any SOF
+            return None
+        seg = (b[i + 2] << 8) | b[i + 3]
+        if seg < 2:
+            return None
+        if m == 0xE1 and not seen_exif and b[i + 4:i + 10] == b"Exif\x00\x00":
+            seen_exif = True
+            if i + 2 + seg > n:
+                return None
+            o = _tiff_orientation(b[i + 10:i + 2 + seg])
+            if o is None:
+                return None
+            orient = o
+        elif m in _SOF:
+            if i + 9 > n:
+                return None
+            h, w = (b[i + 5] << 8) | b[i + 6], (b[i + 7] << 8) | b[i + 8]
+            if not (w and h):
+                return None
+            return (h, w) if orient in (5, 6, 7, 8) else (w, h)
+        i += 2 + seg
+    return None
+
+
+def _tiff_orientation(t: bytes) -> Optional[int]:
+    """Orientation tag of IFD0 of a TIFF/EXIF block (1 when absent); None when the block looks malformed."""
+    import struct
+
+    if len(t) < 8 or t[:2] not in (b"II", b"MM"):
+        return None
+    e = "<" if t[:2] == b"II" else ">"
+    (ifd,) = struct.unpack_from(e + "I", t, 4)
+    if ifd + 2 > len(t):
+        return None
+    (count,) = struct.unpack_from(e + "H", t, ifd)
+    if ifd + 2 + 12 * count > len(t):
+        return None
+    for k in range(count):
+        tag, typ, cnt = struct.unpack_from(e + "HHI", t, ifd + 2 + 12 * k)
+        if tag == EXIF_ORIENTATION:
+            if typ != 3 or cnt != 1:
+                return None
+            return struct.unpack_from(e + "H", t, ifd + 2 + 12 * k + 8)[0]
+    return 1
+
+
+def _png_size(b: bytes) -> Optional[Tuple[int, int]]:
+    if len(b) < 24 or b[12:16] != b"IHDR":
+        return None
+    w, h = int.from_bytes(b[16:20], "big"), int.from_bytes(b[20:24], "big")
+    i = 8
+    while i + 8 <= len(b):  # look for eXIf before the image data
+        length, ctype = int.from_bytes(b[i:i + 4], "big"), b[i + 4:i + 8]
+        if ctype == b"IDAT":
+            return (w, h) if w and h else None
+        if ctype == b"eXIf":
+            return None
+        i += 12 + length
+    return None
 
 
 # --------------------------------------------------------------------------- the work of one chunk
@@ -409,6 +526,7 @@ def convert_chunk(items: Sequence[Tuple[str, str, Optional[str]]], task: str, ou
     Image.MAX_IMAGE_PIXELS = None  # sizes only; large aerial images are fine
     log = ProblemLog()
     out: List[ImageResult] = []
+    area_decimals = 2 * decimals + 1
     for _name, image, label in items:
         try:
             width, height, note = image_size(image, verify)
@@ -437,6 +555,12 @@ def convert_chunk(items: Sequence[Tuple[str, str, Optional[str]]], task: str, ou
                     log.add(issue.kind, label, issue.line, issue.detail, issue.action)
         anns = []
         for obj in objects:
+            if obj.kind == "box" and task != "segment":  # inline of object_to_coco for the common case
+                cx, cy, w, h = obj.values
+                bbox = [round((cx - w / 2) * width, decimals) + 0.0, round((cy - h / 2) * height, decimals) + 0.0,
+                        round(w * width, decimals) + 0.0, round(h * height, decimals) + 0.0]
+                anns.append((obj.line, obj.cls, bbox, round(bbox[2] * bbox[3], area_decimals), [], False))
+                continue
             bbox, area, seg = object_to_coco(obj, width, height, task, decimals)
             anns.append((obj.line, obj.cls, bbox, area, seg, obj.kind == "polygon" and task != "detect"))
         out.append((width, height, anns, has_label))

@@ -34,7 +34,7 @@ from converters.yolo import (
     split_merged_ring,
     yolo_from_coco,
 )
-from converters.yolo_files import CocoFromYoloOptions, YoloFromCocoOptions, image_size
+from converters.yolo_files import CocoFromYoloOptions, YoloFromCocoOptions, header_size, image_size, pillow_size
 from dataprep.cli import cli
 from evaluators.errors import InputFileError, LayoutError, ParameterError, RecordError
 
@@ -293,6 +293,62 @@ def test_exif_orientation_swaps_size(tmp_path, orientation, swapped):
     p = tmp_path / "a.jpg"
     _image(p, 40, 24, orientation=orientation)
     assert image_size(str(p))[:2] == ((24, 40) if swapped else (40, 24))
+
+
+def test_exif_orientation_pillow_agrees(tmp_path):
+    for o in range(1, 9):
+        p = tmp_path / f"{o}.jpg"
+        _image(p, 40, 24, orientation=o)
+        assert header_size(p.read_bytes()) is not None  # read without Pillow...
+        assert image_size(str(p)) == pillow_size(str(p))  # ...and the same as Pillow's
+
+
+def _jpeg_with_segments(base: bytes, segments) -> bytes:
+    """``base`` (a JPEG) with extra marker segments inserted right after SOI."""
+    extra = b"".join(b"\xff" + bytes([m]) + (len(body) + 2).to_bytes(2, "big") + body for m, body in segments)
+    return base[:2] + extra + base[2:]
+
+
+def test_header_reader_edge_cases(tmp_path):
+    src = tmp_path / "plain.jpg"
+    _image(src, 30, 20)
+    base = src.read_bytes()
+    # big-endian EXIF with orientation 8, after a 20 KB comment segment (beyond the first 8 KB read)
+    tiff = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x08\x00\x00" \
+        + b"\x00\x00\x00\x00"
+    p = tmp_path / "mm.jpg"
+    p.write_bytes(_jpeg_with_segments(base, [(0xFE, b"x" * 20000), (0xE1, b"Exif\x00\x00" + tiff)]))
+    assert header_size(p.read_bytes()) == (20, 30)
+    assert image_size(str(p)) == pillow_size(str(p)) == (20, 30, None)
+    # a broken EXIF block: the reader defers to Pillow, which keeps the stored size and says so
+    p = tmp_path / "bad_exif.jpg"
+    p.write_bytes(_jpeg_with_segments(base, [(0xE1, b"Exif\x00\x00MM\x00\x2a\xff\xff\xff\xff")]))
+    assert header_size(p.read_bytes()) is None
+    w, h, note = image_size(str(p))
+    assert (w, h) == (30, 20) and "EXIF block unreadable" in note
+    # PNG: IHDR; with an eXIf chunk before the pixels Pillow decides (orientation 6 -> swapped)
+    png = tmp_path / "a.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (31, 17)).save(png, exif=exif)
+    assert header_size(png.read_bytes()) is None
+    assert image_size(str(png)) == (17, 31, None)
+    png2 = tmp_path / "b.png"
+    Image.new("L", (31, 17)).save(png2)
+    assert header_size(png2.read_bytes()) == (31, 17)
+    for fmt in ("BMP", "WEBP", "TIFF"):  # other formats: Pillow
+        q = tmp_path / f"c.{fmt.lower()}"
+        Image.new("RGB", (13, 11)).save(q, fmt)
+        assert header_size(q.read_bytes()) is None and image_size(str(q)) == (13, 11, None)
+
+
+def test_header_reader_matches_pillow_on_the_real_sample():
+    sample = _shared_sample()
+    files = sorted((sample / "coco" / "images" / "train2017").glob("*.jpg"))
+    assert len(files) == 128
+    for f in files:
+        assert header_size(f.read_bytes()) is not None
+        assert image_size(str(f)) == pillow_size(str(f))
 
 
 def test_exif_rotated_jpeg_boxes_use_the_oriented_size(tmp_path):
