@@ -32,7 +32,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import orjson
 
-from evaluators.errors import InputFileError, LayoutError, ParameterError, RecordError
+from evaluators.errors import InputFileError, ParameterError, RecordError
 
 from .problems import ProblemLog
 from .yolo import (
@@ -141,44 +141,14 @@ def find_splits(root: Path) -> List[str]:
 
 
 def check_input_layout(root: PathLike, splits: Optional[Sequence[str]] = None) -> List[str]:
-    """Check the ``ultralytics-coco`` layout before anything is read and return the splits to convert.
+    """Check the ``ultralytics-coco`` layout (:func:`dataprep.layouts.require_layout`) before anything is read
+    and return the splits to convert: ``splits``, else the folders under ``ROOT/images``, else the layout's
+    default splits (then their list files). A missing part raises :class:`LayoutError` with the tree."""
+    from dataprep.layouts import load_layout, require_layout
 
-    Required: ROOT is a folder; each split has images (``images/<split>/`` or ``<split>.txt``) and a
-    ``labels/<split>/`` folder. Raises :class:`LayoutError` with a tree of what is there and what is missing.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise LayoutError(LAYOUT, root, f"{root}/  MISSING (not a folder)",
-                          fix="pass the dataset root (the folder holding images/ and labels/).")
-    chosen = list(splits) if splits else find_splits(root)
-    if not chosen:
-        tree = _tree(root, ["images/<split>/  MISSING (no split folder under images/)"])
-        raise LayoutError(LAYOUT, root, tree, fix="put images in ROOT/images/<split>/ and labels in "
-                          "ROOT/labels/<split>/, or name the splits with --splits (list files ROOT/<split>.txt).")
-    rows, missing = [], False
-    for split in chosen:
-        img_dir, lst, lab = root / "images" / split, root / f"{split}.txt", root / "labels" / split
-        if img_dir.is_dir():
-            rows.append(f"images/{split}/  ok")
-        elif lst.is_file():
-            rows.append(f"{split}.txt  ok (list file)")
-        else:
-            missing = True
-            rows.append(f"images/{split}/  MISSING (nor a list file {split}.txt)")
-        if lab.is_dir():
-            rows.append(f"labels/{split}/  ok")
-        else:
-            missing = True
-            rows.append(f"labels/{split}/  MISSING")
-    if missing:
-        raise LayoutError(LAYOUT, root, _tree(root, rows),
-                          fix="create the missing folders (labels/<split>/ mirrors images/<split>/), or choose "
-                              "the splits that exist with --splits.")
-    return chosen
-
-
-def _tree(root: Path, rows: Sequence[str]) -> str:
-    return "\n".join([f"{root}/"] + [f"  {r}" for r in rows])
+    chosen = list(splits) if splits else find_splits(Path(root))
+    require_layout(LAYOUT, root, chosen or None)
+    return chosen or list(load_layout(LAYOUT).default_splits)
 
 
 def _walk_images(folder: str) -> List[Tuple[str, str]]:

@@ -510,6 +510,7 @@ def test_missing_names_is_a_clear_error(tmp_path):
     root = tmp_path / "ds"
     _image(root / "images" / "train" / "a.jpg", 10, 10)
     (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "train" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
     with pytest.raises(ParameterError) as err:
         coco_from_yolo(root)
     assert "no class names" in str(err.value) and "--names data.yaml" in str(err.value)
@@ -528,6 +529,7 @@ def test_names_yaml_dict_gaps_and_nc_mismatch(tmp_path):
     root = tmp_path / "ds"
     _image(root / "images" / "train" / "a.jpg", 10, 10)
     (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "train" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
     (root / "data.yaml").write_text("names: {0: a, 2: c}\n")
     with pytest.raises(InputFileError, match="not 0..N-1"):
         coco_from_yolo(root)
@@ -538,12 +540,18 @@ def test_names_yaml_dict_gaps_and_nc_mismatch(tmp_path):
 
 def test_layout_error_names_missing_parts(tmp_path):
     root = tmp_path / "ds"
-    (root / "images" / "train2017").mkdir(parents=True)
-    with pytest.raises(LayoutError) as err:
+    _image(root / "images" / "train2017" / "1.jpg", 10, 10)
+    with pytest.raises(LayoutError) as err:  # the split found under images/ lacks its labels
         coco_from_yolo(root)
-    assert "labels/train2017/  MISSING" in str(err.value)
-    with pytest.raises(LayoutError, match=r"images/val2017/  MISSING \(nor a list file val2017.txt\)"):
+    assert "ultralytics-coco" in str(err.value) and "train2017/*.txt" in str(err.value)
+    assert "missing" in str(err.value) and "val2017" not in str(err.value)
+    (root / "labels" / "train2017").mkdir(parents=True)
+    (root / "labels" / "train2017" / "1.txt").write_text("")
+    with pytest.raises(LayoutError) as err:  # a split asked for that is not there
         coco_from_yolo(root, CocoFromYoloOptions(splits=("val2017",)))
+    assert "val2017.txt" in str(err.value) and "train2017" not in str(err.value)
+    (res,) = coco_from_yolo(root)  # an empty label file is fine: an image without objects
+    assert res.summary.background == 1
 
 
 def test_strict_and_class_out_of_range(tmp_path):
@@ -587,7 +595,7 @@ def test_cli_coco_from_yolo_and_back(tmp_path):
 
 def test_cli_errors_and_nothing_usable(tmp_path):
     r = CliRunner().invoke(cli, ["coco-from-yolo", str(tmp_path / "nope")])
-    assert r.exit_code == 2 and "error:" in r.output and "not a valid ultralytics-coco tree" in r.output
+    assert r.exit_code == 2 and r.output.startswith("error: ") and "nope: does not exist" in r.output
     root = tmp_path / "ds"
     _image(root / "images" / "train" / "a.jpg", 10, 10)
     (root / "labels" / "train").mkdir(parents=True)
