@@ -9,7 +9,8 @@ have no label file. Only headers are read by the converter, so these files exerc
 
 Each run is a fresh process (wall time via ``os.wait4``; the child reports the conversion time after its
 imports - ``images/s`` is computed from it - its own peak RSS and the largest peak RSS of its worker processes
-via ``resource.getrusage``). Note: importing ``converters`` imports ``evaluators`` and with it torch (~4 s and
+via ``resource.getrusage``, and the CPU seconds of itself and its workers: ``images per CPU-second`` is the
+throughput one fully available core gives, which a loaded machine does not change much). Note: importing ``converters`` imports ``evaluators`` and with it torch (~4 s and
 ~250 MiB of the RSS figures); the process wall column includes that.
 
 * ``ours wN``: ``save_coco_from_yolo(root, out, CocoFromYoloOptions(workers=N))`` (whole job: listing,
@@ -145,19 +146,25 @@ def plain_convert(root: Path, out: Path) -> Tuple[int, int]:
 def child(mode: str, src: str, dst: str, workers: int) -> int:
     import resource
 
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
     if mode == "plain":
+        cpu0 = cpu()
         started = time.perf_counter()
         n_img, n_ann = plain_convert(Path(src), Path(dst))
     else:
-        from converters.yolo import save_coco_from_yolo
-        from converters.yolo_files import CocoFromYoloOptions
+        from converters.yolo import CocoFromYoloOptions, save_coco_from_yolo
 
+        cpu0 = cpu()
         started = time.perf_counter()  # after the imports (evaluators/__init__ imports torch: ~4 s, ~250 MB)
         (s,) = save_coco_from_yolo(src, dst, CocoFromYoloOptions(workers=workers))
         n_img, n_ann = s.images, s.annotations
     convert_s = time.perf_counter() - started
     out = Path(dst) / "instances_train2017.json"
-    print(json.dumps({"images": n_img, "annotations": n_ann, "convert_s": convert_s,
+    cpu_s = cpu() - cpu0
+    print(json.dumps({"images": n_img, "annotations": n_ann, "convert_s": convert_s, "cpu_s": cpu_s,
                       "main_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "worker_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                       "sha1": hashlib.sha1(out.read_bytes()).hexdigest()}))
@@ -218,15 +225,19 @@ def main(argv: Sequence[str] = None) -> int:
     head = (f"{args.images} images (8x8 JPEGs with patched 320..1280 px headers, 5 % EXIF-rotated), "
             f"{ours[0]['annotations'] if ours else '?'} boxes; {os.cpu_count()} CPUs, Python "
             f"{platform.python_version()}; ours byte-identical across worker counts: {same}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    head += f"; load average at the end {load:.1f}"
     lines = [head, "", "| tool | conversion s | process wall s | images/s | images/s per worker | "
-             "peak RSS MiB main (workers) | annotations |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "images per CPU-second | peak RSS MiB main (workers) | annotations |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if not r["ok"]:
-            lines.append(f"| {r['tool']} | failed | | | | | |")
+            lines.append(f"| {r['tool']} | failed | | | | | | |")
             continue
         rss = f"{r['main_rss_mib']:.0f}" + (f" ({r['worker_rss_mib']:.0f} each)" if r["workers"] > 1 else "")
         lines.append(f"| {r['tool']} | {r['convert_s']:.1f} | {r['wall_s']:.1f} | {r['images_per_s']:.0f} | "
-                     f"{r['images_per_s_per_worker']:.0f} | {rss} | {r['annotations']} |")
+                     f"{r['images_per_s_per_worker']:.0f} | {args.images / r['cpu_s']:.0f} | {rss} | "
+                     f"{r['annotations']} |")
     text = "\n".join(lines)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

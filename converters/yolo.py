@@ -69,6 +69,7 @@ COCO91_TO_COCO80: Dict[int, int] = {cid: i for i, cid in enumerate(COCO80_TO_COC
 TASKS: Tuple[str, ...] = ("auto", "detect", "segment")
 CATEGORY_ID_MODES: Tuple[str, ...] = ("auto", "coco91", "contiguous")
 OUTSIDE_ACTIONS: Tuple[str, ...] = ("clip", "skip")
+SOURCES: Tuple[str, ...] = ("auto", "folder", "list")
 #: Normalised slack before a coordinate counts as outside [0, 1]: 6-significant-digit labels put box
 #: corners up to ~7.5e-7 beyond the edge.
 EDGE_TOL = 1e-6
@@ -526,38 +527,82 @@ def class_index_map(categories: Sequence[dict], mode: str = "auto", source: str 
     return {cid: i for i, (cid, _) in enumerate(cats)}, [n for _, n in cats]
 
 
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class CocoFromYoloOptions:
+    """Options of ``coco-from-yolo`` (rules: :mod:`converters.yolo_files`)."""
+
+    splits: Optional[Tuple[str, ...]] = None
+    names: Optional[str] = None
+    task: str = "auto"
+    category_ids: str = "auto"
+    outside: str = "clip"
+    decimals: int = 2
+    verify_images: bool = False
+    source: str = "auto"
+    workers: int = 1
+    strict: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`ParameterError` for an out-of-range option."""
+        for name, value, allowed in (("task", self.task, TASKS), ("category_ids", self.category_ids,
+                                     CATEGORY_ID_MODES), ("outside", self.outside, OUTSIDE_ACTIONS),
+                                     ("source", self.source, SOURCES)):
+            if value not in allowed:
+                raise ParameterError(f"{name}={value!r} is not one of {', '.join(allowed)}.",
+                                     fix=f"use one of {', '.join(allowed)}.")
+        if self.workers < 1:
+            raise ParameterError(f"workers={self.workers} must be at least 1.", fix="use --workers 1 or more.")
+        if not 0 <= self.decimals <= 10:
+            raise ParameterError(f"decimals={self.decimals} must be in 0..10.", fix="use --decimals 2.")
+
+
+@dataclass(frozen=True)
+class YoloFromCocoOptions:
+    """Options of ``yolo-from-coco``: ``segments`` writes polygon lines; ``category_ids`` as in
+    :func:`converters.yolo.class_index_map`; ``split`` defaults to the JSON stem without ``instances_``;
+    ``strict`` makes any problem fatal (nothing written)."""
+
+    segments: bool = False
+    category_ids: str = "auto"
+    split: Optional[str] = None
+    strict: bool = False
+
+
 # --------------------------------------------------------------------------- load / save entry points
 
 
-def coco_from_yolo(root: PathLike, options: "Optional[CocoFromYoloOptions]" = None, progress: bool = False):
+def coco_from_yolo(root: PathLike, options: Optional[CocoFromYoloOptions] = None, progress: bool = False):
     """COCO dicts and summaries of the YOLO dataset ``root``: a list of :class:`~converters.yolo_files.SplitResult`
-    (``split``, ``coco``, ``summary``), one per split. See :class:`~converters.yolo_files.CocoFromYoloOptions`."""
-    from .yolo_files import CocoFromYoloOptions, convert_dataset
+    (``split``, ``coco``, ``summary``), one per split. See :class:`CocoFromYoloOptions`."""
+    from .yolo_files import convert_dataset
 
     return convert_dataset(root, options or CocoFromYoloOptions(), progress=progress)
 
 
 def save_coco_from_yolo(root: PathLike, out_dir: Optional[PathLike] = None,
-                        options: "Optional[CocoFromYoloOptions]" = None, progress: bool = False):
+                        options: Optional[CocoFromYoloOptions] = None, progress: bool = False):
     """Convert ``root`` and write ``<out_dir or ROOT/annotations>/instances_<split>.json`` atomically per split;
     returns the list of split summaries (with ``out`` set)."""
-    from .yolo_files import CocoFromYoloOptions, save_dataset
+    from .yolo_files import save_dataset
 
     return save_dataset(root, out_dir, options or CocoFromYoloOptions(), progress=progress)
 
 
-def yolo_from_coco(coco: dict, options: "Optional[YoloFromCocoOptions]" = None, source: str = "<coco>"):
+def yolo_from_coco(coco: dict, options: Optional[YoloFromCocoOptions] = None, source: str = "<coco>"):
     """Label files of a COCO dict: ``(labels, names, summary)`` with ``labels`` mapping each image's label path
-    (``file_name`` with ``.txt``) to its text. See :class:`~converters.yolo_files.YoloFromCocoOptions`."""
-    from .yolo_files import YoloFromCocoOptions, build_labels
+    (``file_name`` with ``.txt``) to its text. See :class:`YoloFromCocoOptions`."""
+    from .yolo_files import build_labels
 
     return build_labels(coco, options or YoloFromCocoOptions(), source)
 
 
-def save_yolo_from_coco(ann_json: PathLike, out_root: PathLike, options: "Optional[YoloFromCocoOptions]" = None,
+def save_yolo_from_coco(ann_json: PathLike, out_root: PathLike, options: Optional[YoloFromCocoOptions] = None,
                         progress: bool = False):
     """Write ``OUT/labels/<split>/*.txt`` (the split folder replaced as a whole) and ``OUT/data.yaml``;
     returns the summary."""
-    from .yolo_files import YoloFromCocoOptions, save_labels
+    from .yolo_files import save_labels
 
     return save_labels(ann_json, out_root, options or YoloFromCocoOptions(), progress=progress)

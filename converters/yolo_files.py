@@ -38,9 +38,9 @@ from .problems import ProblemLog
 from .yolo import (
     CATEGORY_ID_MODES,
     COCO80_NAMES,
-    OUTSIDE_ACTIONS,
-    TASKS,
+    CocoFromYoloOptions,
     LabelObject,
+    YoloFromCocoOptions,
     assign_image_ids,
     class_index_map,
     image_label_lines,
@@ -52,42 +52,12 @@ from .yolo import (
 
 PathLike = Union[str, "os.PathLike[str]"]
 IMAGE_EXTS = frozenset({".bmp", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp"})
-SOURCES = ("auto", "folder", "list")
 LAYOUT = "ultralytics-coco"
 COCO_SPLIT_RE = re.compile(r"^(train|val|test|test-dev)20(14|17)$")
 EXIF_ORIENTATION = 0x0112
 
 
 # --------------------------------------------------------------------------- options and results
-
-
-@dataclass(frozen=True)
-class CocoFromYoloOptions:
-    """Options of ``coco-from-yolo`` (see the module docstring for the rules)."""
-
-    splits: Optional[Tuple[str, ...]] = None
-    names: Optional[str] = None
-    task: str = "auto"
-    category_ids: str = "auto"
-    outside: str = "clip"
-    decimals: int = 2
-    verify_images: bool = False
-    source: str = "auto"
-    workers: int = 1
-    strict: bool = False
-
-    def check(self) -> None:
-        """Raise :class:`ParameterError` for an out-of-range option."""
-        for name, value, allowed in (("task", self.task, TASKS), ("category_ids", self.category_ids,
-                                     CATEGORY_ID_MODES), ("outside", self.outside, OUTSIDE_ACTIONS),
-                                     ("source", self.source, SOURCES)):
-            if value not in allowed:
-                raise ParameterError(f"{name}={value!r} is not one of {', '.join(allowed)}.",
-                                     fix=f"use one of {', '.join(allowed)}.")
-        if self.workers < 1:
-            raise ParameterError(f"workers={self.workers} must be at least 1.", fix="use --workers 1 or more.")
-        if not 0 <= self.decimals <= 10:
-            raise ParameterError(f"decimals={self.decimals} must be in 0..10.", fix="use --decimals 2.")
 
 
 @dataclass
@@ -484,20 +454,24 @@ def _png_size(b: bytes) -> Optional[Tuple[int, int]]:
 
 # --------------------------------------------------------------------------- the work of one chunk
 
-# Per image: (width, height, [(line, cls, bbox, area, segmentation), ...], had_label_file) or None (skipped)
-ImageResult = Optional[Tuple[int, int, List[tuple], bool]]
+# Per image: (image record, annotation dicts with "id" still 0, has a label file, polygons) or None (skipped)
+ImageResult = Optional[Tuple[dict, List[dict], bool, int]]
+ChunkItem = Tuple[str, str, Optional[str], int]  # file_name, image path, label path, image id
 
 
-def convert_chunk(items: Sequence[Tuple[str, str, Optional[str]]], task: str, outside: str, decimals: int,
-                  verify: bool) -> Tuple[List[ImageResult], ProblemLog]:
-    """Read sizes and labels of ``items`` and convert every object to pixels (runs in a worker)."""
+def convert_chunk(items: Sequence[ChunkItem], task: str, outside: str, decimals: int, verify: bool,
+                  cat_ids: Optional[Sequence[int]]) -> Tuple[List[ImageResult], ProblemLog]:
+    """Read sizes and labels of ``items`` and build their COCO records (runs in a worker). ``cat_ids[cls]`` is
+    the category id of class ``cls``; a class beyond it is reported and skipped. Without ``cat_ids`` the
+    ``category_id`` field holds the class index (the caller maps it)."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None  # sizes only; large aerial images are fine
     log = ProblemLog()
     out: List[ImageResult] = []
     area_decimals = 2 * decimals + 1
-    for _name, image, label in items:
+    nc = len(cat_ids) if cat_ids is not None else None
+    for name, image, label, image_id in items:
         try:
             width, height, note = image_size(image, verify)
         except Exception as exc:  # noqa: BLE001 - any decoder error: report the image, go on
@@ -523,17 +497,28 @@ def convert_chunk(items: Sequence[Tuple[str, str, Optional[str]]], task: str, ou
                 objects, issues = parse_label_text(text, outside)
                 for issue in issues:
                     log.add(issue.kind, label, issue.line, issue.detail, issue.action)
-        anns = []
+        anns: List[dict] = []
+        polygons = 0
         for obj in objects:
+            cls = obj.cls
+            if nc is not None:
+                if cls >= nc:
+                    log.add("class-out-of-range", label, obj.line, f"class {cls} but the names have {nc} classes "
+                            f"(0..{nc - 1})")
+                    continue
+                cls = cat_ids[cls]  # type: ignore[index]
             if obj.kind == "box" and task != "segment":  # inline of object_to_coco for the common case
                 cx, cy, w, h = obj.values
                 bbox = [round((cx - w / 2) * width, decimals) + 0.0, round((cy - h / 2) * height, decimals) + 0.0,
                         round(w * width, decimals) + 0.0, round(h * height, decimals) + 0.0]
-                anns.append((obj.line, obj.cls, bbox, round(bbox[2] * bbox[3], area_decimals), [], False))
-                continue
-            bbox, area, seg = object_to_coco(obj, width, height, task, decimals)
-            anns.append((obj.line, obj.cls, bbox, area, seg, obj.kind == "polygon" and task != "detect"))
-        out.append((width, height, anns, has_label))
+                area, seg = round(bbox[2] * bbox[3], area_decimals), []
+            else:
+                bbox, area, seg = object_to_coco(obj, width, height, task, decimals)
+                polygons += obj.kind == "polygon" and task != "detect"
+            anns.append({"id": 0, "image_id": image_id, "category_id": cls, "bbox": bbox, "area": area,
+                         "iscrowd": 0, "segmentation": seg})
+        out.append(({"id": image_id, "file_name": name, "width": width, "height": height}, anns, has_label,
+                    polygons))
     return out, log
 
 
@@ -546,73 +531,58 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[i:i + size]
 
 
-def run_chunks(items: Sequence[Tuple[str, str, Optional[str]]], options: CocoFromYoloOptions,
-               progress: bool, desc: str) -> Tuple[List[ImageResult], ProblemLog]:
-    """Convert ``items`` in order, in-process (1 worker) or with a process pool over chunks."""
+def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFromYoloOptions,
+                  cat_ids: Optional[Sequence[int]], progress: bool) -> Tuple[List[dict], List[dict], SplitSummary]:
+    """``(images, annotations, summary)`` of one split: chunks of images converted in order, in-process
+    (1 worker) or by a process pool; annotation ids 1..M in image order."""
     from tqdm import tqdm
 
-    log = ProblemLog()
-    results: List[ImageResult] = []
+    summary = SplitSummary(inputs.split)
+    images: List[dict] = []
+    annotations: List[dict] = []
+    items = [(n, i, lab, iid) for (n, i, lab), iid in zip(inputs.items, image_ids)]
     size = max(64, min(2048, len(items) // (options.workers * 8) + 1))
-    jobs = [(chunk, options.task, options.outside, options.decimals, options.verify_images)
+    jobs = [(chunk, options.task, options.outside, options.decimals, options.verify_images, cat_ids)
             for chunk in _chunks(items, size)]
-    bar = tqdm(total=len(items), desc=desc, unit="img", disable=not progress, file=sys.stderr, leave=False)
+    pool = None
+    bar = tqdm(total=len(items), desc=f"coco-from-yolo {inputs.split}", unit="img", disable=not progress,
+               file=sys.stderr, leave=False)
     try:
         if options.workers == 1 or len(jobs) <= 1:
             mapped = map(_chunk_worker, jobs)
-            pool = None
         else:
             import multiprocessing as mp
 
             pool = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn").Pool(
                 min(options.workers, len(jobs)))
             mapped = pool.imap(_chunk_worker, jobs)
-        try:
-            for (chunk, *_), (res, chunk_log) in zip(jobs, mapped):
-                results.extend(res)
-                log.extend(chunk_log)
-                bar.update(len(chunk))
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
+        next_id = 1
+        for job, (results, chunk_log) in zip(jobs, mapped):
+            summary.problems.extend(chunk_log)
+            for res in results:
+                if res is None:
+                    continue
+                record, anns, has_label, polygons = res
+                images.append(record)
+                summary.label_files += has_label
+                summary.background += not anns
+                summary.polygons += polygons
+                for ann in anns:
+                    ann["id"] = next_id
+                    next_id += 1
+                annotations.extend(anns)
+            bar.update(len(job[0]))
     finally:
         bar.close()
-    return results, log
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    summary.images, summary.annotations = len(images), len(annotations)
+    summary.boxes = summary.annotations - summary.polygons
+    return images, annotations, summary
 
 
 # --------------------------------------------------------------------------- coco-from-yolo
-
-
-def _build_split(inputs: SplitInputs, results: List[ImageResult], names: List[str], mode: str,
-                 log: ProblemLog) -> Tuple[dict, SplitSummary]:
-    summary = SplitSummary(inputs.split, problems=log)
-    cats = make_yolo_categories(names, mode)
-    class_ids = [c["id"] for c in cats]
-    kept = [(item, res) for item, res in zip(inputs.items, results) if res is not None]
-    ids = assign_image_ids([item[0] for item, _ in kept])
-    images, annotations = [], []
-    nc = len(names)
-    for image_id, ((name, _image, label), (width, height, anns, has_label)) in zip(ids, kept):
-        images.append({"id": image_id, "file_name": name, "width": width, "height": height})
-        summary.label_files += has_label
-        n_before = len(annotations)
-        for line, cls, bbox, area, seg, is_poly in anns:
-            if cls >= nc:
-                log.add("class-out-of-range", label, line, f"class {cls} but the names have {nc} classes "
-                        f"(0..{nc - 1})")
-                continue
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": class_ids[cls],
-                                "bbox": bbox, "area": area, "iscrowd": 0, "segmentation": seg})
-            if is_poly:
-                summary.polygons += 1
-            else:
-                summary.boxes += 1
-        summary.background += len(annotations) == n_before
-    summary.images, summary.annotations = len(images), len(annotations)
-    info = {"description": f"YOLO labels of split {inputs.split} converted by dataprep coco-from-yolo"}
-    coco = {"info": info, "images": images, "annotations": annotations, "categories": cats}
-    return coco, summary
 
 
 def convert_dataset(root: PathLike, options: CocoFromYoloOptions, progress: bool = False) -> List[SplitResult]:
@@ -622,28 +592,38 @@ def convert_dataset(root: PathLike, options: CocoFromYoloOptions, progress: bool
     root = Path(root)
     splits = check_input_layout(root, options.splits)
     names, names_from = resolve_names(root, splits, options.names)
-    parsed = []
+    cat_ids = [c["id"] for c in make_yolo_categories(names, options.category_ids)] if names else None
+    done = []
     for split in splits:
         log = ProblemLog()
         inputs = split_inputs(root, split, options.source, log)
-        results, chunk_log = run_chunks(inputs.items, options, progress, f"coco-from-yolo {split}")
-        log.extend(chunk_log)
+        image_ids = assign_image_ids([item[0] for item in inputs.items])
+        images, annotations, summary = convert_split(inputs, image_ids, options, cat_ids, progress)
+        log.extend(summary.problems)
         for orphan in find_orphans(inputs.label_dir, inputs.items):
             log.add("orphan-label", orphan, None, "label file without an image", "ignored")
-        parsed.append((inputs, results, log))
+        summary.problems = log
+        done.append((split, images, annotations, summary))
     if names is None:  # COCO split names without a YAML: the COCO names, if the class ids fit
-        top = max((a[1] for _, results, _ in parsed for r in results if r for a in r[2]), default=-1)
+        top = max((a["category_id"] for _, _, anns, _ in done for a in anns), default=-1)
         if top >= len(COCO80_NAMES):
             raise ParameterError(f"{root}: no class names were given and class ids reach {top}, beyond the "
                                  "80 COCO classes assumed for COCO split names.",
                                  fix="pass --names data.yaml with the dataset's names.")
         names, names_from = list(COCO80_NAMES), "the 80 COCO names (COCO split names, no YAML found)"
+        table = [c["id"] for c in make_yolo_categories(names, options.category_ids)]
+        for _, _, anns, _ in done:
+            for a in anns:
+                a["category_id"] = table[a["category_id"]]
+    categories = make_yolo_categories(names, options.category_ids)
     out = []
-    for inputs, results, log in parsed:
-        coco, summary = _build_split(inputs, results, names, options.category_ids, log)
+    for split, images, annotations, summary in done:
         summary.names_from = names_from
         summary.category_ids = _id_note(names, options.category_ids)
-        out.append(SplitResult(inputs.split, coco, summary))
+        info = {"description": f"YOLO labels of split {split} converted by dataprep coco-from-yolo"}
+        coco = {"info": info, "images": images, "annotations": annotations,
+                "categories": [dict(c) for c in categories]}
+        out.append(SplitResult(split, coco, summary))
     for res in out:
         res.summary.problems.raise_if_strict(options.strict, f"{root} split {res.split}")
     return out
@@ -687,18 +667,6 @@ def save_dataset(root: PathLike, out_dir: Optional[PathLike], options: CocoFromY
 
 
 # --------------------------------------------------------------------------- yolo-from-coco
-
-
-@dataclass(frozen=True)
-class YoloFromCocoOptions:
-    """Options of ``yolo-from-coco``: ``segments`` writes polygon lines; ``category_ids`` as in
-    :func:`converters.yolo.class_index_map`; ``split`` defaults to the JSON stem without ``instances_``;
-    ``strict`` makes any problem fatal (nothing written)."""
-
-    segments: bool = False
-    category_ids: str = "auto"
-    split: Optional[str] = None
-    strict: bool = False
 
 
 @dataclass

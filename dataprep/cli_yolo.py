@@ -45,7 +45,7 @@ def coco_from_yolo_command(root, splits, names, task, category_ids, outside, dec
     """Convert the YOLO (ultralytics) dataset ROOT (images/<split>/, labels/<split>/) to
     ROOT/annotations/instances_<split>.json, one COCO file per split."""
     from converters.yolo import save_coco_from_yolo
-    from converters.yolo_files import CocoFromYoloOptions
+    from converters.yolo import CocoFromYoloOptions
 
     options = CocoFromYoloOptions(splits=splits, names=names, task=task, category_ids=category_ids,
                                   outside=outside, decimals=decimals, verify_images=verify_images, source=source,
@@ -85,7 +85,7 @@ def yolo_from_coco_command(ann_json, out_root, segments, category_ids, split, st
     """Write YOLO label files (as ultralytics' convert_coco / JSON2YOLO: crowd skipped, %g numbers) for the
     COCO instances file ANN_JSON. Images are not copied: put them in OUT/images/<split>/."""
     from converters.yolo import save_yolo_from_coco
-    from converters.yolo_files import YoloFromCocoOptions
+    from converters.yolo import YoloFromCocoOptions
 
     options = YoloFromCocoOptions(segments=segments, category_ids=category_ids, split=split, strict=strict)
     try:

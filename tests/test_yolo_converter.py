@@ -22,6 +22,8 @@ from converters.yolo import (
     COCO80_NAMES,
     COCO80_SUPERCATEGORIES,
     COCO80_TO_COCO91,
+    CocoFromYoloOptions,
+    YoloFromCocoOptions,
     assign_image_ids,
     box_to_pixels,
     coco_from_yolo,
@@ -34,7 +36,7 @@ from converters.yolo import (
     split_merged_ring,
     yolo_from_coco,
 )
-from converters.yolo_files import CocoFromYoloOptions, YoloFromCocoOptions, header_size, image_size, pillow_size
+from converters.yolo_files import header_size, image_size, pillow_size
 from dataprep.cli import cli
 from evaluators.errors import InputFileError, LayoutError, ParameterError, RecordError
 
