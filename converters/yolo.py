@@ -335,7 +335,7 @@ def make_yolo_categories(names: Sequence[str], mode: str = "auto") -> List[dict]
 def assign_image_ids(file_names: Sequence[str]) -> List[int]:
     """Image ids for ``file_names`` (in the given order): ``int(stem)`` when every stem is a plain decimal
     number and these numbers are unique (the original COCO ids, and what ultralytics' predictions use), else
-    ``1..N`` in the given order."""
+    ``1..N`` in the given order. Callers pass every enumerated image, so an unreadable one only leaves a gap."""
     stems = [Path(f).stem for f in file_names]
     if stems and all(s.isascii() and s.isdigit() for s in stems):
         ids = [int(s) for s in stems]

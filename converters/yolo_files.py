@@ -3,6 +3,7 @@ image headers, the worker pool, and writing the outputs atomically. Pure logic i
 
 Rules (``coco-from-yolo``):
 
+* Layout ``ultralytics-coco`` checked first (:func:`dataprep.layouts.require_layout`).
 * Splits: ``--splits`` or, by default, every sub-folder of ``ROOT/images``. A split's images are the image
   files under ``ROOT/images/<split>`` (recursive), or, without that folder, the paths listed in
   ``ROOT/<split>.txt`` (``./x`` and other relative paths are relative to the list file's folder);
@@ -12,8 +13,10 @@ Rules (``coco-from-yolo``):
   under ``ROOT/labels/<split>`` that belong to no listed image are reported as ``orphan-label``.
 * ``file_name``: the image path relative to ``ROOT/images/<split>`` (COCO's own style, e.g.
   ``000000000009.jpg``); for listed images elsewhere, relative to ROOT, else the absolute path.
-* Image size: the header (Pillow, lazy: no pixels decoded) with the EXIF orientation applied (5-8 swap width
-  and height); ``verify_images`` decodes every image and skips (and reports) the corrupt ones.
+* Image size: the header with the EXIF orientation applied (5-8 swap width and height), read by
+  :func:`header_size` for JPEG/PNG and by Pillow (lazy open, no pixels decoded) otherwise;
+  ``verify_images`` decodes every image with Pillow and skips (and reports) the corrupt ones.
+* Image ids: :func:`converters.yolo.assign_image_ids` over every enumerated image (sorted by ``file_name``).
 * Class names: ``names`` (a data YAML with ``names`` as list or dict, or a text file with one name per line),
   else the one ``ROOT/*.yaml``/``*.yml`` with ``names`` (several must agree), else - for COCO's own split names
   (``train2017``, ``val2017``, ``test-dev2017``, ``*2014``) - the 80 COCO names, provided every class id is

@@ -15,8 +15,10 @@ def _splits(ctx, param, value):
 
 @click.command(name="coco-from-yolo", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("root", type=click.Path())
+@click.argument("more_splits", nargs=-1, metavar="")
 @click.option("--splits", multiple=True, callback=_splits,
-              help="Splits to convert, space/comma-separated or repeated [default: every folder under ROOT/images].")
+              help="Splits to convert: --splits train2017 val2017, comma-separated, or repeated "
+                   "[default: every folder under ROOT/images].")
 @click.option("--names", type=click.Path(dir_okay=False), default=None,
               help="Class names: an ultralytics data YAML (names: list or {index: name}) or a text file, one "
                    "name per line [default: the ROOT/*.yaml with names; the 80 COCO names for COCO split names].")
@@ -40,12 +42,17 @@ def _splits(ctx, param, value):
               help="Output folder for instances_<split>.json [default: ROOT/annotations].")
 @click.option("--strict", is_flag=True, help="Any problem (bad line, orphan label, unreadable image...) is fatal.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; print only the paths written.")
-def coco_from_yolo_command(root, splits, names, task, category_ids, outside, decimals, source, verify_images,
-                           workers, out_dir, strict, quiet) -> None:
+def coco_from_yolo_command(root, more_splits, splits, names, task, category_ids, outside, decimals, source,
+                           verify_images, workers, out_dir, strict, quiet) -> None:
     """Convert the YOLO (ultralytics) dataset ROOT (images/<split>/, labels/<split>/) to
     ROOT/annotations/instances_<split>.json, one COCO file per split."""
-    from converters.yolo import save_coco_from_yolo
-    from converters.yolo import CocoFromYoloOptions
+    from converters.yolo import CocoFromYoloOptions, save_coco_from_yolo
+
+    if more_splits:  # `--splits train2017 val2017`: click hands the names after the first one over here
+        if not splits:
+            raise click.UsageError(f"unexpected extra argument(s) {' '.join(more_splits)}; to name splits use "
+                                   "--splits NAME [NAME ...]")
+        splits = tuple(splits) + tuple(s for item in more_splits for s in item.replace(",", " ").split())
 
     options = CocoFromYoloOptions(splits=splits, names=names, task=task, category_ids=category_ids,
                                   outside=outside, decimals=decimals, verify_images=verify_images, source=source,
@@ -84,8 +91,7 @@ def coco_from_yolo_command(root, splits, names, task, category_ids, outside, dec
 def yolo_from_coco_command(ann_json, out_root, segments, category_ids, split, strict, quiet) -> None:
     """Write YOLO label files (as ultralytics' convert_coco / JSON2YOLO: crowd skipped, %g numbers) for the
     COCO instances file ANN_JSON. Images are not copied: put them in OUT/images/<split>/."""
-    from converters.yolo import save_yolo_from_coco
-    from converters.yolo import YoloFromCocoOptions
+    from converters.yolo import YoloFromCocoOptions, save_yolo_from_coco
 
     options = YoloFromCocoOptions(segments=segments, category_ids=category_ids, split=split, strict=strict)
     try:

@@ -610,3 +610,81 @@ def test_cli_errors_and_nothing_usable(tmp_path):
     assert "a.txt:1: 2 value(s) after the class" in r.output and "a.txt:2: 'foo' is not a number" in r.output
     r = CliRunner().invoke(cli, ["yolo-from-coco", str(tmp_path / "missing.json"), "--out", str(tmp_path / "y")])
     assert r.exit_code == 2 and "missing.json: cannot be read" in r.output
+
+
+# --------------------------------------------------------------------------- options and the reverse's bad input
+
+
+def test_task_detect_and_segment_and_category_modes(tmp_path):
+    seg_root = _mini_root(tmp_path, "coco-segments")
+    (res,) = coco_from_yolo(seg_root, CocoFromYoloOptions(task="detect", category_ids="contiguous"))
+    anns = res.coco["annotations"]
+    assert all(a["segmentation"] == [] and a["area"] == round(a["bbox"][2] * a["bbox"][3], 5) for a in anns)
+    assert res.summary.polygons == 0 and res.summary.boxes == len(anns) == 61
+    assert [c["id"] for c in res.coco["categories"]] == list(range(1, 81))
+    det_root = _mini_root(tmp_path / "d", "coco")
+    (res,) = coco_from_yolo(det_root, CocoFromYoloOptions(task="segment"))
+    a = res.coco["annotations"][0]
+    x, y, w, h = a["bbox"]
+    assert a["segmentation"] == [[x, y, round(x + w, 2), y, round(x + w, 2), round(y + h, 2), x, round(y + h, 2)]]
+    names = tmp_path / "three.txt"
+    names.write_text("a\nb\nc\n")
+    with pytest.raises(ParameterError, match="coco91 needs 80 classes"):
+        coco_from_yolo(det_root, CocoFromYoloOptions(names=str(names), category_ids="coco91"))
+
+
+def test_yolo_from_coco_problems_are_reported(tmp_path):
+    coco = {
+        "images": [{"id": 1, "file_name": "sub/a.jpg", "width": 200, "height": 100}],
+        "categories": [{"id": 5, "name": "x"}, {"id": 9, "name": "y"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 9, "bbox": [10, 10, 20, 20], "iscrowd": 0,
+             "segmentation": {"size": [100, 200], "counts": "abc"}},
+            {"id": 2, "image_id": 1, "category_id": 7, "bbox": [10, 10, 20, 20], "iscrowd": 0},
+            {"id": 3, "image_id": 1, "category_id": 5, "bbox": [10, 10, 0, 20], "iscrowd": 0},
+            {"id": 4, "image_id": 2, "category_id": 5, "bbox": [10, 10, 5, 5], "iscrowd": 0},
+            {"id": 5, "image_id": 1, "category_id": 5, "bbox": [0, 0, 50, 50], "iscrowd": 0,
+             "segmentation": [[0, 0, 50, 0]]},
+            {"id": 6, "image_id": 1, "category_id": 5, "bbox": [0, 0, 50, 50], "iscrowd": 0, "segmentation": []},
+        ]}
+    labels, names, s = yolo_from_coco(coco, YoloFromCocoOptions(segments=True), "x.json")
+    assert names == ["x", "y"]
+    assert labels == {"sub/a.txt": "1 0.1 0.2 0.1 0.2\n0 0.125 0.25 0.25 0.5\n"}  # last one: a duplicate
+    assert dict(s.problems.counts) == {"rle-segmentation": 1, "unknown-category": 1, "empty-box": 1,
+                                       "unknown-image": 1, "short-polygon": 1, "duplicate-annotation": 1}
+    assert "category_id 7 not in categories" in s.problems.examples["unknown-category"][0].detail
+    ann = tmp_path / "instances_x.json"
+    ann.write_text(json.dumps(coco))
+    with pytest.raises(RecordError, match="x.json"):
+        save_yolo_from_coco(ann, tmp_path / "out", YoloFromCocoOptions(strict=True))
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_yaml_is_merged_or_refused(tmp_path):
+    gt = _make_coco(random.Random(2), 3, ["a", "b"], [1, 2], multipart=False)
+    for split in ("train", "val"):
+        (tmp_path / f"instances_{split}.json").write_text(json.dumps(gt))
+        save_yolo_from_coco(tmp_path / f"instances_{split}.json", tmp_path / "y")
+    import yaml
+
+    doc = yaml.safe_load((tmp_path / "y" / "data.yaml").read_text())
+    assert doc["train"] == "images/train" and doc["val"] == "images/val" and doc["names"] == {0: "a", 1: "b"}
+    gt["categories"][1]["name"] = "other"
+    (tmp_path / "instances_test.json").write_text(json.dumps(gt))
+    with pytest.raises(ParameterError, match="lists other class names"):
+        save_yolo_from_coco(tmp_path / "instances_test.json", tmp_path / "y")
+    assert not (tmp_path / "y" / "labels" / "test").exists()
+
+
+def test_cli_splits_space_separated(tmp_path):
+    root = tmp_path / "ds"
+    for split in ("train2017", "val2017", "extra"):
+        _image(root / "images" / split / "000000000001.jpg", 20, 10)
+        (root / "labels" / split).mkdir(parents=True)
+        (root / "labels" / split / "000000000001.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    r = CliRunner().invoke(cli, ["coco-from-yolo", str(root), "--splits", "train2017", "val2017", "-q"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (root / "annotations").iterdir()) == ["instances_train2017.json",
+                                                                         "instances_val2017.json"]
+    r = CliRunner().invoke(cli, ["coco-from-yolo", str(root), "val2017"])
+    assert r.exit_code == 2 and "--splits NAME [NAME ...]" in r.output
