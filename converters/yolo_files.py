@@ -95,7 +95,9 @@ class SplitSummary:
 
 @dataclass
 class SplitResult:
-    """One converted split: its COCO dict and summary."""
+    """One converted split: its COCO dict and summary. From :func:`convert_dataset` with ``as_json=True`` the
+    dict holds ``images`` and ``annotations`` as lists of their compact JSON encodings (bytes), which
+    :func:`write_split_json` joins; the file is the same, byte for byte, as ``orjson.dumps`` of the dict."""
 
     split: str
     coco: dict
@@ -457,23 +459,27 @@ def _png_size(b: bytes) -> Optional[Tuple[int, int]]:
 
 # --------------------------------------------------------------------------- the work of one chunk
 
-# Per image: (image record, annotation dicts with "id" still 0, has a label file, polygons) or None (skipped)
-ImageResult = Optional[Tuple[dict, List[dict], bool, int]]
+# Per image: (image record, annotations with "id" still 0, has a label file, polygons) or None (skipped);
+# records are dicts, or their JSON bytes (annotations then without "id")
+ImageResult = Optional[Tuple[object, list, bool, int]]
 ChunkItem = Tuple[str, str, Optional[str], int]  # file_name, image path, label path, image id
 
 
 def convert_chunk(items: Sequence[ChunkItem], task: str, outside: str, decimals: int, verify: bool,
-                  cat_ids: Optional[Sequence[int]]) -> Tuple[List[ImageResult], ProblemLog]:
-    """Read sizes and labels of ``items`` and build their COCO records (runs in a worker). ``cat_ids[cls]`` is
-    the category id of class ``cls``; a class beyond it is reported and skipped. Without ``cat_ids`` the
-    ``category_id`` field holds the class index (the caller maps it)."""
+                  cat_ids: Sequence[int], as_json: bool = False) -> Tuple[List[ImageResult], ProblemLog, int]:
+    """Read sizes and labels of ``items`` and build their COCO records (runs in a worker): ``(results, problems,
+    largest class index seen)``. ``cat_ids[cls]`` is the category id of class ``cls``; a class beyond it is
+    reported and skipped. With ``as_json`` the records are their compact JSON (annotations without the
+    ``"id"`` key, which the caller splices in)."""
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = None  # sizes only; large aerial images are fine
     log = ProblemLog()
     out: List[ImageResult] = []
     area_decimals = 2 * decimals + 1
-    nc = len(cat_ids) if cat_ids is not None else None
+    nc = len(cat_ids)
+    top = -1
+    dumps = orjson.dumps
     for name, image, label, image_id in items:
         try:
             width, height, note = image_size(image, verify)
@@ -500,16 +506,17 @@ def convert_chunk(items: Sequence[ChunkItem], task: str, outside: str, decimals:
                 objects, issues = parse_label_text(text, outside)
                 for issue in issues:
                     log.add(issue.kind, label, issue.line, issue.detail, issue.action)
-        anns: List[dict] = []
+        anns: list = []
         polygons = 0
         for obj in objects:
             cls = obj.cls
-            if nc is not None:
-                if cls >= nc:
-                    log.add("class-out-of-range", label, obj.line, f"class {cls} but the names have {nc} classes "
-                            f"(0..{nc - 1})")
-                    continue
-                cls = cat_ids[cls]  # type: ignore[index]
+            if cls > top:
+                top = cls
+            if cls >= nc:
+                log.add("class-out-of-range", label, obj.line, f"class {cls} but the names have {nc} classes "
+                        f"(0..{nc - 1})")
+                continue
+            cid = cat_ids[cls]
             if obj.kind == "box" and task != "segment":  # inline of object_to_coco for the common case
                 cx, cy, w, h = obj.values
                 bbox = [round((cx - w / 2) * width, decimals) + 0.0, round((cy - h / 2) * height, decimals) + 0.0,
@@ -518,14 +525,18 @@ def convert_chunk(items: Sequence[ChunkItem], task: str, outside: str, decimals:
             else:
                 bbox, area, seg = object_to_coco(obj, width, height, task, decimals)
                 polygons += obj.kind == "polygon" and task != "detect"
-            anns.append({"id": 0, "image_id": image_id, "category_id": cls, "bbox": bbox, "area": area,
-                         "iscrowd": 0, "segmentation": seg})
-        out.append(({"id": image_id, "file_name": name, "width": width, "height": height}, anns, has_label,
-                    polygons))
-    return out, log
+            if as_json:
+                anns.append(dumps({"image_id": image_id, "category_id": cid, "bbox": bbox, "area": area,
+                                   "iscrowd": 0, "segmentation": seg}))
+            else:
+                anns.append({"id": 0, "image_id": image_id, "category_id": cid, "bbox": bbox, "area": area,
+                             "iscrowd": 0, "segmentation": seg})
+        record = {"id": image_id, "file_name": name, "width": width, "height": height}
+        out.append((dumps(record) if as_json else record, anns, has_label, polygons))
+    return out, log, top
 
 
-def _chunk_worker(args: tuple) -> Tuple[List[ImageResult], ProblemLog]:
+def _chunk_worker(args: tuple) -> Tuple[List[ImageResult], ProblemLog, int]:
     return convert_chunk(*args)
 
 
@@ -535,17 +546,19 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFromYoloOptions,
-                  cat_ids: Optional[Sequence[int]], progress: bool) -> Tuple[List[dict], List[dict], SplitSummary]:
-    """``(images, annotations, summary)`` of one split: chunks of images converted in order, in-process
-    (1 worker) or by a process pool; annotation ids 1..M in image order."""
+                  cat_ids: Sequence[int], progress: bool, as_json: bool = False) -> Tuple[list, list, SplitSummary, int]:
+    """``(images, annotations, summary, largest class index)`` of one split: chunks of images converted in
+    order, in-process (1 worker) or by a process pool; annotation ids 1..M in image order. With ``as_json``
+    the records are JSON bytes (see :class:`SplitResult`)."""
     from tqdm import tqdm
 
     summary = SplitSummary(inputs.split)
-    images: List[dict] = []
-    annotations: List[dict] = []
+    images: list = []
+    annotations: list = []
+    top = -1
     items = [(n, i, lab, iid) for (n, i, lab), iid in zip(inputs.items, image_ids)]
     size = max(64, min(2048, len(items) // (options.workers * 8) + 1))
-    jobs = [(chunk, options.task, options.outside, options.decimals, options.verify_images, cat_ids)
+    jobs = [(chunk, options.task, options.outside, options.decimals, options.verify_images, cat_ids, as_json)
             for chunk in _chunks(items, size)]
     pool = None
     bar = tqdm(total=len(items), desc=f"coco-from-yolo {inputs.split}", unit="img", disable=not progress,
@@ -560,8 +573,9 @@ def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFr
                 min(options.workers, len(jobs)))
             mapped = pool.imap(_chunk_worker, jobs)
         next_id = 1
-        for job, (results, chunk_log) in zip(jobs, mapped):
+        for job, (results, chunk_log, chunk_top) in zip(jobs, mapped):
             summary.problems.extend(chunk_log)
+            top = max(top, chunk_top)
             for res in results:
                 if res is None:
                     continue
@@ -570,10 +584,13 @@ def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFr
                 summary.label_files += has_label
                 summary.background += not anns
                 summary.polygons += polygons
-                for ann in anns:
-                    ann["id"] = next_id
-                    next_id += 1
-                annotations.extend(anns)
+                if as_json:  # b'{"image_id":...}' -> b'{"id":N,"image_id":...}'
+                    annotations.extend(b'{"id":%d,%s' % (k, frag[1:]) for k, frag in enumerate(anns, next_id))
+                else:
+                    for k, ann in enumerate(anns, next_id):
+                        ann["id"] = k
+                    annotations.extend(anns)
+                next_id += len(anns)
             bar.update(len(job[0]))
     finally:
         bar.close()
@@ -582,54 +599,50 @@ def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFr
             pool.join()
     summary.images, summary.annotations = len(images), len(annotations)
     summary.boxes = summary.annotations - summary.polygons
-    return images, annotations, summary
+    return images, annotations, summary, top
 
 
 # --------------------------------------------------------------------------- coco-from-yolo
 
 
-def convert_dataset(root: PathLike, options: CocoFromYoloOptions, progress: bool = False) -> List[SplitResult]:
-    """Every split of ``root`` as COCO dicts (nothing written). With ``options.strict`` any problem raises
-    :class:`RecordError` naming the file and line."""
+def convert_dataset(root: PathLike, options: CocoFromYoloOptions, progress: bool = False,
+                    as_json: bool = False) -> List[SplitResult]:
+    """Every split of ``root`` as COCO dicts (nothing written; ``as_json``: see :class:`SplitResult`). With
+    ``options.strict`` any problem raises :class:`RecordError` naming the file and line."""
     options.check()
     root = Path(root)
     splits = check_input_layout(root, options.splits)
     names, names_from = resolve_names(root, splits, options.names)
-    cat_ids = [c["id"] for c in make_yolo_categories(names, options.category_ids)] if names else None
-    done = []
+    fallback = names is None  # COCO split names without a YAML: the COCO names, if the class ids fit
+    if fallback:
+        names, names_from = list(COCO80_NAMES), "the 80 COCO names (COCO split names, no YAML found)"
+    categories = make_yolo_categories(names, options.category_ids)
+    cat_ids = [c["id"] for c in categories]
+    done, top = [], -1
     for split in splits:
         log = ProblemLog()
         inputs = split_inputs(root, split, options.source, log)
         image_ids = assign_image_ids([item[0] for item in inputs.items])
-        images, annotations, summary = convert_split(inputs, image_ids, options, cat_ids, progress)
+        images, annotations, summary, split_top = convert_split(inputs, image_ids, options, cat_ids, progress,
+                                                                as_json)
+        top = max(top, split_top)
         log.extend(summary.problems)
         for orphan in find_orphans(inputs.label_dir, inputs.items):
             log.add("orphan-label", orphan, None, "label file without an image", "ignored")
         summary.problems = log
-        done.append((split, images, annotations, summary))
-    if names is None:  # COCO split names without a YAML: the COCO names, if the class ids fit
-        top = max((a["category_id"] for _, _, anns, _ in done for a in anns), default=-1)
-        if top >= len(COCO80_NAMES):
-            raise ParameterError(f"{root}: no class names were given and class ids reach {top}, beyond the "
-                                 "80 COCO classes assumed for COCO split names.",
-                                 fix="pass --names data.yaml with the dataset's names.")
-        names, names_from = list(COCO80_NAMES), "the 80 COCO names (COCO split names, no YAML found)"
-        table = [c["id"] for c in make_yolo_categories(names, options.category_ids)]
-        for _, _, anns, _ in done:
-            for a in anns:
-                a["category_id"] = table[a["category_id"]]
-    categories = make_yolo_categories(names, options.category_ids)
-    out = []
-    for split, images, annotations, summary in done:
         summary.names_from = names_from
         summary.category_ids = _id_note(names, options.category_ids)
         info = {"description": f"YOLO labels of split {split} converted by dataprep coco-from-yolo"}
         coco = {"info": info, "images": images, "annotations": annotations,
                 "categories": [dict(c) for c in categories]}
-        out.append(SplitResult(split, coco, summary))
-    for res in out:
+        done.append(SplitResult(split, coco, summary))
+    if fallback and top >= len(COCO80_NAMES):
+        raise ParameterError(f"{root}: no class names were given and class ids reach {top}, beyond the "
+                             "80 COCO classes assumed for COCO split names.",
+                             fix="pass --names data.yaml with the dataset's names.")
+    for res in done:
         res.summary.problems.raise_if_strict(options.strict, f"{root} split {res.split}")
-    return out
+    return done
 
 
 def _id_note(names: Sequence[str], mode: str) -> str:
@@ -659,14 +672,27 @@ def save_dataset(root: PathLike, out_dir: Optional[PathLike], options: CocoFromY
                  progress: bool = False) -> List[SplitSummary]:
     """Convert and write ``instances_<split>.json`` per split (atomically); nothing is written when nothing
     usable came out (the summaries then have ``out=None``)."""
-    from .coco_json import write_coco
-
-    results = convert_dataset(root, options, progress)
+    results = convert_dataset(root, options, progress, as_json=True)
     out = Path(out_dir) if out_dir is not None else default_out_dir(root)
     if usable(results):
         for res in results:
-            res.summary.out = str(write_coco(out / f"instances_{res.split}.json", res.coco))
+            res.summary.out = str(write_split_json(out / f"instances_{res.split}.json", res.coco))
+            res.coco.clear()
     return [r.summary for r in results]
+
+
+def write_split_json(path: Path, coco: dict) -> Path:
+    """Write a COCO dict whose ``images``/``annotations`` are JSON fragments (``as_json``) atomically; the
+    bytes equal ``orjson.dumps`` of the same dict with the records as dicts."""
+    from dataprep.atomic import open_atomic
+
+    with open_atomic(path, "wb") as fh:
+        fh.write(b'{"info":' + orjson.dumps(coco["info"]) + b',"images":[')
+        fh.write(b",".join(coco["images"]))
+        fh.write(b'],"annotations":[')
+        fh.write(b",".join(coco["annotations"]))
+        fh.write(b'],"categories":' + orjson.dumps(coco["categories"]) + b"}")
+    return path
 
 
 # --------------------------------------------------------------------------- yolo-from-coco

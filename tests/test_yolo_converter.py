@@ -470,6 +470,7 @@ def test_workers_give_byte_identical_json(tmp_path):
     two = save_coco_from_yolo(root, tmp_path / "w2", CocoFromYoloOptions(workers=2))
     a, b = Path(one[0].out).read_bytes(), Path(two[0].out).read_bytes()
     assert a == b and len(a) > 10000
+    assert a == _dump(coco_from_yolo(root)[0].coco)  # the streamed file = the library's dict, serialised
     assert one[0].problems.summary_lines() == two[0].problems.summary_lines()
     assert one[0].problems.counts == {"bad-line": 1, "class-out-of-range": 1}
 
