@@ -7,11 +7,11 @@ header says a realistic size while the file stays ~0.7 KB; 5 % carry EXIF orient
 boxes per image (mean 7.5, 6-significant-digit ``%g`` numbers as ultralytics writes them); 3 % of the images
 have no label file. Only headers are read by the converter, so these files exercise exactly its real work.
 
-Each run is a fresh process (wall time via ``os.wait4``; the child reports the conversion time after its
-imports - ``images/s`` is computed from it - its own peak RSS and the largest peak RSS of its worker processes
-via ``resource.getrusage``, and the CPU seconds of itself and its workers: ``images per CPU-second`` is the
-throughput one fully available core gives, which a loaded machine does not change much). Note: importing ``converters`` imports ``evaluators`` and with it torch (~4 s and
-~250 MiB of the RSS figures); the process wall column includes that.
+Each run is a fresh process (wall time via ``os.wait4``). The child reports the conversion time after its
+imports (``images/s`` is computed from it), its own peak RSS and the largest peak RSS of its worker processes
+(``resource.getrusage``), and the CPU seconds of itself and its workers: ``images per CPU-second`` is what
+one fully available core gives, which a loaded machine changes little. Importing ``converters`` imports
+``evaluators`` and with it torch (~4 s and ~250 MiB of the RSS figures); the process wall column includes that.
 
 * ``ours wN``: ``save_coco_from_yolo(root, out, CocoFromYoloOptions(workers=N))`` (whole job: listing,
   headers, labels, COCO JSON written);

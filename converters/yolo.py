@@ -28,7 +28,7 @@ from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, 
 
 import numpy as np
 
-from evaluators.errors import ParameterError
+from evaluators.errors import ParameterError, RecordError
 
 from .problems import ProblemLog
 
@@ -503,7 +503,8 @@ def image_label_lines(anns: Sequence[dict], width: float, height: float, class_o
     return out
 
 
-def class_index_map(categories: Sequence[dict], mode: str = "auto", source: str = "") -> Tuple[Dict[int, int], List[str]]:
+def class_index_map(categories: Sequence[dict], mode: str = "auto",
+                    source: str = "") -> Tuple[Dict[int, int], List[str]]:
     """``({category_id: class index}, names)`` of COCO ``categories``.
 
     ``auto``: the COCO->80 table when the categories are COCO's 80 (ids and names), else ``contiguous``;
@@ -512,7 +513,14 @@ def class_index_map(categories: Sequence[dict], mode: str = "auto", source: str 
     if mode not in CATEGORY_ID_MODES:
         raise ParameterError(f"category id mode {mode!r} is not one of {', '.join(CATEGORY_ID_MODES)}.",
                              fix="use auto, coco91 or contiguous.")
-    cats = sorted(((int(c["id"]), str(c.get("name", c["id"]))) for c in categories), key=lambda t: t[0])
+    pairs = []
+    for i, c in enumerate(categories):
+        try:
+            pairs.append((int(c["id"]), str(c.get("name", c["id"]))))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise RecordError(f"{source} categories", i, c, "needs an integer id",
+                              fix="give every category an integer id and a name.") from None
+    cats = sorted(pairs, key=lambda t: t[0])
     by_id = dict(cats)
     if len(by_id) != len(cats):
         raise ParameterError(f"{source}: category ids repeat.", fix="give each category a distinct id.")

@@ -546,7 +546,8 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 def convert_split(inputs: SplitInputs, image_ids: Sequence[int], options: CocoFromYoloOptions,
-                  cat_ids: Sequence[int], progress: bool, as_json: bool = False) -> Tuple[list, list, SplitSummary, int]:
+                  cat_ids: Sequence[int], progress: bool,
+                  as_json: bool = False) -> Tuple[list, list, SplitSummary, int]:
     """``(images, annotations, summary, largest class index)`` of one split: chunks of images converted in
     order, in-process (1 worker) or by a process pool; annotation ids 1..M in image order. With ``as_json``
     the records are JSON bytes (see :class:`SplitResult`)."""
@@ -749,7 +750,8 @@ def build_labels(coco: dict, options: YoloFromCocoOptions, source: str = "<coco>
     images: Dict[int, dict] = {}
     for i, img in enumerate(coco["images"]):
         try:
-            iid, w, h, fn = img["id"], float(img["width"]), float(img["height"]), str(img["file_name"])
+            iid, w, h = img["id"], float(img["width"]), float(img["height"])
+            str(img["file_name"])  # must be there
         except (KeyError, TypeError, ValueError):
             raise RecordError(f"{source} images", i, img, "needs id, file_name, width and height",
                               fix="complete the image record.") from None
@@ -758,7 +760,10 @@ def build_labels(coco: dict, options: YoloFromCocoOptions, source: str = "<coco>
                               fix="fix the image size.")
         images[iid] = img
     by_image: Dict[int, List[dict]] = {}
-    for ann in coco["annotations"]:
+    for i, ann in enumerate(coco["annotations"]):
+        if not isinstance(ann, dict):
+            log.add("bad-annotation", source, None, f"annotation #{i} is not an object: {str(ann)[:60]}")
+            continue
         iid = ann.get("image_id")
         if iid not in images:
             log.add("unknown-image", source, None, f"annotation id {ann.get('id')}: image_id {iid!r} not in images")
@@ -800,9 +805,11 @@ def read_coco_json(path: PathLike) -> dict:
     return data
 
 
-def write_label_folder(folder: Path, labels: Dict[str, str]) -> None:
+def write_label_folder(folder: Path, labels: Dict[str, str], progress: bool = False) -> None:
     """Write ``labels`` into a fresh temporary folder beside ``folder``, then swap it in (the old folder, if
     any, is replaced as a whole; a crash leaves the old one untouched)."""
+    from tqdm import tqdm
+
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     old = folder.parent / f".{folder.name}.old-{os.getpid()}"
@@ -811,7 +818,8 @@ def write_label_folder(folder: Path, labels: Dict[str, str]) -> None:
     tmp.mkdir()
     try:
         made = set()
-        for name, text in labels.items():
+        for name, text in tqdm(labels.items(), desc=f"writing {folder.name}", unit="file", disable=not progress,
+                               file=sys.stderr, leave=False):
             path = tmp / name
             if path.parent not in made:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -876,7 +884,7 @@ def save_labels(ann_json: PathLike, out_root: PathLike, options: YoloFromCocoOpt
             splits = {k: v for k, v in old.items() if k not in ("path", "nc", "names") and isinstance(v, str)}
     splits[_split_key(summary.split)] = f"images/{summary.split}"
     folder = out_root / "labels" / summary.split
-    write_label_folder(folder, labels)
+    write_label_folder(folder, labels, progress)
     with open_atomic(yaml_path, "w") as fh:
         fh.write(data_yaml_text(names, splits, str(ann_json)))
     summary.out, summary.yaml = str(folder), str(yaml_path)

@@ -654,6 +654,8 @@ def test_yolo_from_coco_problems_are_reported(tmp_path):
     assert dict(s.problems.counts) == {"rle-segmentation": 1, "unknown-category": 1, "empty-box": 1,
                                        "unknown-image": 1, "short-polygon": 1, "duplicate-annotation": 1}
     assert "category_id 7 not in categories" in s.problems.examples["unknown-category"][0].detail
+    with pytest.raises(RecordError, match=r"x.json categories, record #1 .*needs an integer id"):
+        yolo_from_coco(dict(coco, categories=[{"id": 5, "name": "x"}, {"name": "y"}]), source="x.json")
     ann = tmp_path / "instances_x.json"
     ann.write_text(json.dumps(coco))
     with pytest.raises(RecordError, match="x.json"):
