@@ -258,8 +258,9 @@ def _parse_file(path: str) -> Tuple[str, Optional[VocAnnotation], Optional[Tuple
         return path, None, ("unreadable-annotation", f"cannot read the file ({exc.strerror})")
     try:
         return path, parse_voc_xml(data, path), None
-    except DataprepError as exc:
-        return path, None, ("bad-annotation", exc.message)
+    except DataprepError as exc:  # the log names the file: keep the rest (line / object, field, reason)
+        detail = exc.message[len(path):].lstrip(", ") if exc.message.startswith(path) else exc.message
+        return path, None, ("bad-annotation", detail)
 
 
 def _image_size(path: Path) -> Optional[Tuple[int, int]]:
