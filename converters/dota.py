@@ -31,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from evaluators.data.dota import DOTA_V1_CLASSES, DOTA_V15_CLASSES, DOTA_V2_CLASSES, LabelObject, parse_label_text
-from evaluators.errors import InputFileError, ParameterError
+from evaluators.errors import InputFileError, LayoutError, ParameterError
 from evaluators.kernels.rbox import poly_to_rbox
 
 PathLike = Union[str, Path]
@@ -186,9 +186,27 @@ def resolve_source(src: PathLike, images_dir: Optional[PathLike] = None) -> Tupl
         if images_dir is None and not images.is_dir():
             images = None  # type: ignore[assignment]
     if not any(labels.glob("*.txt")):
+        if not found:
+            explain_layout(src)
         raise InputFileError(labels, "holds no .txt label files",
                              fix="pass a split root with labelTxt/ or annfiles/, or the label folder itself.")
     return labels, images
+
+
+def explain_layout(src: Path) -> None:
+    """``src`` has no labels of its own: if it holds a DOTA tree (a root with train/ val/, or a split whose labels
+    are misplaced), raise an error with the ``dota`` layout report; return when nothing of DOTA is there."""
+    from dataprep.layouts import check_layout
+
+    report = check_layout("dota", src)
+    if not any(it.present or it.misplaced for it in report.items):
+        return
+    if report.ok and not report.single_split:
+        splits = [s for s in report.splits + report.optional_splits
+                  if any(it.present and it.path.startswith(f"{s}/") for it in report.items)]
+        raise LayoutError("dota", src, report.render(),
+                          fix=f"{src} is a DOTA root: pass one split folder, e.g. {src / splits[0]}.")
+    raise LayoutError("dota", src, report.render(), fix="apply the numbered fixes, then run again.")
 
 
 def find_image(images_dir: Path, stem: str) -> Optional[Path]:
@@ -228,6 +246,10 @@ def load_dota_folder(src: PathLike, images_dir: Optional[PathLike] = None,
                      no_images: bool = False) -> List[DotaImage]:
     """Every label file of ``src`` with its image's file name and size."""
     labels, images = resolve_source(src, images_dir)
+    if not no_images and images_dir is None and labels.parent == Path(src):
+        from dataprep.layouts import require_layout
+
+        require_layout("dota", src, splits=["."])  # a split root: images/ + labelTxt/ or annfiles/
     if not no_images:
         if images is None:
             raise InputFileError(labels, "is a label folder without an images/ folder beside it",

@@ -542,6 +542,17 @@ def _image_size(path: Path) -> Tuple[int, int]:
         Image.MAX_IMAGE_PIXELS = old
 
 
+def _layout_hint(src: Path) -> str:
+    """The ``dota`` layout report of ``src`` when it holds something of a DOTA tree (e.g. a root with train/ and
+    val/, or images one level too deep), else nothing."""
+    from .layouts import check_layout
+
+    report = check_layout("dota", src)
+    if not any(it.present or it.misplaced for it in report.items):
+        return ""
+    return ". What the folder holds (dota layout):\n" + report.render()
+
+
 def list_images(src: PathLike) -> List[ImageTask]:
     """The images of one DOTA split folder (``images/`` + optional ``labelTxt/``), sorted by file name."""
     src = Path(src)
@@ -550,7 +561,8 @@ def list_images(src: PathLike) -> List[ImageTask]:
         raise InputFileError(src, "is not a folder", fix="give a DOTA split folder holding images/ (and labelTxt/)")
     if not img_dir.is_dir():
         raise InputFileError(src, "has no images/ folder",
-                             fix="give the folder that contains images/ and labelTxt/ (e.g. DOTA/train), not images/ itself")
+                             fix="give the folder that contains images/ and labelTxt/ (e.g. DOTA/train), not images/ "
+                                 "itself" + _layout_hint(src))
     has_labels = ann_dir.is_dir()
     tasks = []
     for name in sorted(os.listdir(img_dir)):
