@@ -9,13 +9,14 @@ boxes in pixels), and ``area = w * h``. Categories are the 20 VOC classes in VOC
 ``<id>.jpg`` relative to ``JPEGImages/``, ``width``/``height`` from ``<size>``. Every annotation keeps
 ``difficult`` (0/1) as a field; a difficult object is ``iscrowd = 1`` (COCO's ignore mechanism) unless
 ``keep_difficult``. The VOC evaluation reads ``difficult`` first, so it ignores difficult objects either way.
+The input is checked against the ``voc`` layout of ``data_layouts/`` (and for the requested image-set files)
+before anything is read.
 
 Bad input never crashes the run: an annotation file that is missing or malformed, an object with
 non-numeric or inverted corners, a class outside the list, or a missing ``<size>`` is logged with file,
 object and field (:class:`~converters.problems.ProblemLog`) and skipped (a missing size is read from the
 image header when the JPEG is there); ``strict`` turns the first problem into an error. A missing
-``ImageSets`` file or ``Annotations`` folder is a :class:`~evaluators.errors.LayoutError` before anything
-is read.
+``ImageSets`` file or ``Annotations`` folder is a :class:`~evaluators.errors.LayoutError`.
 """
 from __future__ import annotations
 
@@ -199,38 +200,48 @@ def find_years(root: Path) -> List[str]:
 
 
 def check_input_layout(root: PathLike, years: Sequence[str], splits: Dict[str, Sequence[str]]) -> None:
-    """Raise :class:`LayoutError` with a readable tree when a required folder or image-set file is missing."""
+    """The ``voc`` layout of ``data_layouts/`` for the years' folders (Annotations, ImageSets/Main), then
+    the image-set file of every requested split; :class:`LayoutError` with a readable tree otherwise."""
+    from dataprep.layouts import require_layout
+
     root = Path(root)
-    lines = [f"{root}/"]
-    missing = []
+    require_layout("voc", root, [f"VOC{y}" for y in years])
+    lines, missing = [f"{root}/"], []
     for year in years:
-        base = root / f"VOC{year}"
-        parts = [(base / "Annotations", True, "the XML annotation files"),
-                 (base / "JPEGImages", False, "the images (optional here: only read when <size> is missing)")]
-        parts += [(base / "ImageSets" / "Main" / f"{s}.txt", True, f"the ids of split {s!r}") for s in splits[year]]
-        lines.append(f"  VOC{year}/")
-        for path, required, what in parts:
-            ok = path.is_dir() if path.suffix != ".txt" else path.is_file()
-            mark = "ok " if ok else ("MISSING" if required else "absent")
-            lines.append(f"    [{mark}] {path.relative_to(base)}{'/' if path.suffix != '.txt' else ''}  ({what})")
-            if required and not ok:
-                missing.append(path)
+        main = root / f"VOC{year}" / "ImageSets" / "Main"
+        present = sorted(p.stem for p in main.glob("*.txt") if "_" not in p.stem)
+        lines.append(f"  VOC{year}/ImageSets/Main/  (splits here: {', '.join(present) or 'none'})")
+        for split in splits[year]:
+            ok = (main / f"{split}.txt").is_file()
+            lines.append(f"    {'ok     ' if ok else 'MISSING'} {split}.txt")
+            if not ok:
+                missing.append((year, split, present))
     if missing:
+        year, split, present = missing[0]
         raise LayoutError("voc", root, "\n".join(lines),
-                          fix=f"{missing[0]} is missing: unpack the VOC tar files into {root} (VOCdevkit/VOC<year>/...), "
-                              "or choose other --years / --splits.")
+                          fix=f"VOC{year} has no image set {split!r}: choose --splits among "
+                              f"{', '.join(present) or '(none)'}, or add ImageSets/Main/{split}.txt.")
 
 
-def _plan(root: Path, options: VocConvertOptions) -> Tuple[List[str], Dict[str, List[str]]]:
-    """Years and per-year splits to convert (explicit ones are required, defaults are the ones found)."""
+def _plan(root: Path, options: VocConvertOptions) -> Tuple[Path, List[str], Dict[str, List[str]]]:
+    """The VOCdevkit folder, the years and the per-year splits to convert (explicit ones are required,
+    defaults are the ones found). A year folder as ``root`` stands for its parent and that year."""
     if not root.is_dir():
         raise InputFileError(root, "does not exist" if not root.exists() else "is not a folder",
                              fix="pass the VOCdevkit folder (the one holding VOC2007/, VOC2012/).")
-    if (root / "Annotations").is_dir() and YEAR_DIR.match(root.name):
-        raise InputFileError(root, "is a VOC year folder", fix=f"pass its parent, {root.parent}, with --years {root.name[3:]}.")
-    years = list(options.years) if options.years else find_years(root)
+    m = YEAR_DIR.match(root.name)
+    if m and (root / "Annotations").is_dir():
+        if options.years and tuple(options.years) != (m.group(1),):
+            raise ParameterError(f"{root} is the VOC{m.group(1)} folder but --years asks for {', '.join(options.years)}.",
+                                 fix=f"pass its parent, {root.parent}, to convert other years.")
+        root, years = root.parent, [m.group(1)]
+    else:
+        years = list(options.years) if options.years else find_years(root)
     if not years:
-        raise LayoutError("voc", root, f"{root}/\n  [MISSING] VOC<year>/  (e.g. VOC2007/Annotations, VOC2007/ImageSets/Main)",
+        from dataprep.layouts import require_layout
+
+        require_layout("voc", root)  # explains where VOC2007/ is (e.g. one level down in VOCdevkit/)
+        raise LayoutError("voc", root, f"{root}/\n  MISSING VOC<year>/  (VOC2007/Annotations, VOC2007/ImageSets/Main)",
                           fix="pass the VOCdevkit folder that holds VOC2007/ or VOC2012/.")
     for y in years:
         if not re.fullmatch(r"\d{4}", y):
@@ -242,7 +253,7 @@ def _plan(root: Path, options: VocConvertOptions) -> Tuple[List[str], Dict[str, 
         else:
             main = root / f"VOC{y}" / "ImageSets" / "Main"
             splits[y] = [s for s in DEFAULT_SPLITS if (main / f"{s}.txt").is_file()] or ["trainval"]
-    return years, splits
+    return root, years, splits
 
 
 # --------------------------------------------------------------------------- loading and writing
@@ -300,10 +311,9 @@ def _parse_all(paths: List[str], workers: int, progress: bool) -> List[Tuple[str
 
 def convert_voc(root: PathLike, out_dir: Optional[PathLike] = None,
                 options: VocConvertOptions = VocConvertOptions()) -> VocConversion:
-    """Convert every requested year and split of the VOCdevkit ``root``; files go to ``out_dir``
-    (default ``root/annotations``). Returns what was written and the problems met."""
-    root = Path(root)
-    years, splits = _plan(root, options)
+    """Convert every requested year and split of the VOCdevkit ``root`` (or of one year folder); files go
+    to ``out_dir`` (default ``<VOCdevkit>/annotations``). Returns what was written and the problems met."""
+    root, years, splits = _plan(Path(root), options)
     check_input_layout(root, years, splits)
     out = Path(out_dir) if out_dir is not None else root / "annotations"
     result = VocConversion()

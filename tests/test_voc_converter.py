@@ -246,20 +246,30 @@ def test_layout_errors_name_what_is_missing(tmp_path):
     root = _tree(tmp_path / "VOCdevkit")
     with pytest.raises(LayoutError) as err:
         convert_voc(root, tmp_path / "out", VocConvertOptions(years=("2012",), splits=("test",)))
-    assert "[MISSING] ImageSets/Main/test.txt" in str(err.value) and "VOC2012/" in str(err.value)
-    with pytest.raises(LayoutError, match=r"VOC2010"):
+    assert "MISSING test.txt" in str(err.value) and "VOC2012/ImageSets/Main/  (splits here: trainval)" in str(err.value)
+    assert "choose --splits among trainval" in str(err.value)
+    with pytest.raises(LayoutError, match=r"VOC2010/[\s\S]*Annotations/\*\.xml +✗ missing"):
         convert_voc(root, tmp_path / "out", VocConvertOptions(years=("2010",)))
     (root / "VOC2012" / "Annotations").rename(root / "VOC2012" / "Annots")
-    with pytest.raises(LayoutError, match=r"\[MISSING\] Annotations/"):
+    with pytest.raises(LayoutError, match=r"VOC2012/[\s\S]*Annotations/\*\.xml +✗ missing"):
         convert_voc(root, tmp_path / "out", VocConvertOptions(years=("2012",)))
-    with pytest.raises(InputFileError, match="is a VOC year folder.*--years 2007"):
-        convert_voc(root / "VOC2007", tmp_path / "out")
     with pytest.raises(InputFileError, match="does not exist"):
         convert_voc(tmp_path / "nowhere", tmp_path / "out")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(LayoutError, match=r"VOC<year>"):
+    with pytest.raises(LayoutError, match=r"VOC2007"):
         convert_voc(tmp_path / "empty", tmp_path / "out")
+    with pytest.raises(LayoutError, match=r"PATH holds VOCdevkit/: pass PATH/VOCdevkit"):  # one level too high
+        convert_voc(tmp_path, tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written before the checks pass
+
+
+def test_a_year_folder_stands_for_its_parent_and_year(tmp_path):
+    root = _tree(tmp_path / "VOCdevkit")
+    result = convert_voc(root / "VOC2007")
+    assert [Path(s.path) for s in result.outputs] == [root / "annotations" / "voc07_trainval.json",
+                                                       root / "annotations" / "voc07_test.json"]
+    with pytest.raises(ParameterError, match="is the VOC2007 folder but --years asks for 2012"):
+        convert_voc(root / "VOC2007", options=VocConvertOptions(years=("2012",)))
 
 
 def test_missing_size_is_read_from_the_image_or_skipped(tmp_path):
@@ -336,7 +346,7 @@ def test_cli(tmp_path):
         f"wrote {out / 'voc07_test.json'}: VOC2007 test, 2 images, 4 annotations (0 difficult)"]
     assert "skipped 1 object(s) of classes outside the list (face=1); --classes voc,face keeps them" in res.stderr
     res = _runner().invoke(cli, ["coco-from-voc", str(root), "--years", "2012", "--splits", "test", "-q"])
-    assert res.exit_code == 1 and res.stderr.startswith("error: ") and "ImageSets/Main/test.txt" in res.stderr
+    assert res.exit_code == 1 and res.stderr.startswith("error: ") and "VOC2012 has no image set 'test'" in res.stderr
     res = _runner().invoke(cli, ["coco-from-voc", str(root), "-o", str(tmp_path / "o"), "--keep-difficult",
                                  "--years", "2007", "--years", "2012", "--workers", "2", "-q"])
     assert res.exit_code == 0 and res.stderr == "" and len(res.stdout.splitlines()) == 3
