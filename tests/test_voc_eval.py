@@ -338,3 +338,59 @@ def test_cli_voc_usage_and_input_errors(scene):
     res = _runner().invoke(evaluate_command, [str(tmp / "det"), "--gt", str(base), "--protocol", "voc07", "-q"])
     lines = res.stderr.strip().splitlines()
     assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: ") and "--imageset test" in lines[0]
+
+
+def test_dense_and_sweep_pairs_give_the_same_candidates():
+    """All same-group pairs or only the x-overlapping ones (the sweep): the same candidates, IoUs included."""
+    images, dets = vocgen.make_scene(11, n_images=(30, 31))
+    recs = vocgen.recs(images)
+    names = list(recs)
+    gt_rows = [(names.index(n), VOC_CLASSES.index(o["name"]), o["bbox"]) for n in names for o in recs[n]]
+    dt_rows = [(names.index(n), VOC_CLASSES.index(c), s, vocgen.corners(b)) for c, lst in dets.items() for n, s, b in lst]
+
+    class Table:
+        img_ids, cat_ids = np.arange(len(names)), np.arange(20)
+        ann_img, ann_cat = np.array([r[0] for r in gt_rows]), np.array([r[1] for r in gt_rows])
+        img, cat = np.array([r[0] for r in dt_rows]), np.array([r[1] for r in dt_rows])
+        score = np.array([r[2] for r in dt_rows])
+
+    params = EvalParams(metric="voc", iou_thrs=(0.5,), max_dets=(1 << 62,), area_ranges=((0.0, math.inf),),
+                        area_labels=("all",), cat_ids=tuple(range(20)))
+    groups = build_groups(Table, Table, params)
+    g = np.array([r[2] for r in gt_rows], float)[groups.gt_row]
+    d = np.array([r[3] for r in dt_rows], float)[groups.dt_row]
+    out = []
+    for how in ("dense", "sweep"):
+        c = voc_box_candidates(groups, g, d, [0.1, 0.5], True, torch.device("cpu"), pairs=how)
+        order = np.lexsort((c.gt.numpy(), c.det.numpy()))
+        out.append(np.stack([c.det.numpy()[order], c.gt.numpy()[order], c.iou.numpy()[order]]))
+    assert out[0].shape[1] > 50 and np.array_equal(out[0], out[1])
+
+
+def test_results_may_name_images_and_classes(scene):
+    """COCO results naming the image (``image_name``, or a string ``image_id`` such as "000123": never read as
+    the number 123) and the class (``category``) give the numbers of the id form."""
+    base, images, dets, _ = scene
+    by_id = vocgen.coco_results(images, dets)
+    names = {k: im[0] for k, im in enumerate(images, 1)}
+    by_name = [{"image_id": names[r["image_id"]], "category": VOC_CLASSES[r["category_id"] - 1], "score": r["score"],
+                "bbox": r["bbox"]} for r in by_id]
+    file_named = [{**{k: v for k, v in r.items() if k != "image_id"}, "image_name": names[r["image_id"]] + ".jpg"}
+                  for r in by_id]
+    run = lambda preds: evaluate(str(base), preds, protocol="voc12", imageset="test", device="cpu")  # noqa: E731
+    want = run(by_id)
+    assert run(by_name).per_class_rows == want.per_class_rows == run(file_named).per_class_rows
+
+
+def test_string_image_id_is_a_name_not_a_number(tmp_path):
+    """Images '000002' then '000001' (ids 1 and 2): a detection of image_id "000001" is on the second image;
+    reading the string as the number 1 would put it on the first."""
+    images = [("000002", 100, 100, [(DOG, 50, 50, 60, 60, 0)]), ("000001", 100, 100, [(DOG, 1, 1, 10, 10, 0)])]
+    base = vocgen.write_vocdevkit(tmp_path, images)
+    det = [{"image_id": "000001", "category_id": VOC_CLASSES.index(DOG) + 1, "bbox": [0, 0, 10, 10], "score": 0.9}]
+    res = evaluate(str(base), det, protocol="voc12", imageset="test", device="cpu", classes=[DOG])
+    assert res.stats["mAP"] == 0.5  # one of the two dogs found, at precision 1
+    det[0]["image_id"] = 2
+    assert evaluate(str(base), det, protocol="voc12", imageset="test", device="cpu", classes=[DOG]).stats["mAP"] == 0.5
+    det[0]["image_id"] = 1
+    assert evaluate(str(base), det, protocol="voc12", imageset="test", device="cpu", classes=[DOG]).stats["mAP"] == 0.0

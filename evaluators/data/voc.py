@@ -354,38 +354,43 @@ def load_voc_predictions(preds: Any, gt: VocGroundTruth, log: Log = None) -> Voc
 
 
 def _preds_from_comp4(folder: Path, gt: VocGroundTruth, log: Log) -> VocPredictions:
+    import pandas as pd
+
     files, unused = comp4_files(folder, gt.class_names)
-    by_name = {n: i for i, n in enumerate(gt.img_names)}
-    if len(by_name) < len(gt.img_names):
-        dup = next(n for i, n in enumerate(gt.img_names) if by_name[n] != i)
-        raise InputFileError(gt.source, f"has several images named {dup!r}, so detection lines cannot name "
-                             "their image", fix="give every image a distinct file name, or use COCO results.")
-    img, cat, score, box = [], [], [], []
-    for k, name in enumerate(gt.class_names):
-        if name not in files:
-            continue
-        lines = load_comp4_file(files[name])
-        index = np.fromiter((by_name.get(n, -1) for n in lines.images), np.int64, len(lines.images))
-        if (index < 0).any():
-            bad = int(np.flatnonzero(index < 0)[0])
-            image = lines.images[bad]
-            raise UnknownIdError(f"{files[name]}, line {int(lines.lines[bad])}", "image", [image],
-                                 int((index < 0).sum()),
-                                 fix=f"the ground truth {gt.source} (this image set) has no image {image!r}: "
-                                     "evaluate against the image set the detections were made for.")
-        _check_corners(lines.boxes, lambda i: f"{files[name]}, line {int(lines.lines[i])}",
+    names = pd.Index(gt.img_names)
+    if not names.is_unique:
+        raise InputFileError(gt.source, f"has several images named {names[names.duplicated()][0]!r}, so detection "
+                             "lines cannot name their image", fix="give every image a distinct file name, or use COCO results.")
+    loaded = [(k, files[c], load_comp4_file(files[c])) for k, c in enumerate(gt.class_names) if c in files]
+    for _, path, lines in loaded:
+        _check_corners(lines.boxes, lambda i: f"{path}, line {int(lines.lines[i])}",
                        lambda i: " ".join([str(lines.images[i])] + [repr(v) for v in lines.boxes[i]]))
-        img.append(index); cat.append(np.full(index.size, k, np.int64)); score.append(lines.scores)
-        box.append(lines.boxes)
+    sizes = [len(lines.images) for _, _, lines in loaded]
+    all_names = np.concatenate([np.asarray(lines.images, dtype=object) for _, _, lines in loaded]) if loaded \
+        else np.zeros(0, object)
+    img = names.get_indexer(all_names).astype(np.int64) if all_names.size else np.zeros(0, np.int64)
+    if (img < 0).any():
+        first = int(np.flatnonzero(img < 0)[0])
+        part = int(np.searchsorted(np.cumsum(sizes), first, side="right"))
+        _, path, lines = loaded[part]
+        row = first - int(sum(sizes[:part]))
+        image = lines.images[row]
+        raise UnknownIdError(f"{path}, line {int(lines.lines[row])}", "image", [image], int((img < 0).sum()),
+                             fix=f"the ground truth {gt.source} (this image set) has no image {image!r}: "
+                                 "evaluate against the image set the detections were made for.")
     missing = [c for c in gt.class_names if c not in files]
     if log and missing:
         log(f"predictions: no detection file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
     if log and unused:
         log(f"predictions: {len(unused)} file(s) of classes outside the evaluated list are not used "
             f"({', '.join(unused[:5])}{', ...' if len(unused) > 5 else ''})")
-    joined = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype)  # noqa: E731
-    return VocPredictions(str(folder), joined(img, np.int64), joined(cat, np.int64), joined(score, np.float64),
-                          np.concatenate(box).reshape(-1, 4) if box else np.zeros((0, 4)))
+    if not loaded:
+        empty = np.zeros(0, np.int64)
+        return VocPredictions(str(folder), empty, empty, np.zeros(0), np.zeros((0, 4)))
+    cat = np.repeat(np.asarray([k for k, _, _ in loaded], np.int64), sizes)
+    score = np.concatenate([lines.scores for _, _, lines in loaded])
+    box = np.concatenate([lines.boxes for _, _, lines in loaded]).reshape(-1, 4)
+    return VocPredictions(str(folder), img, cat, score, box)
 
 
 def _check_corners(boxes: np.ndarray, where: Callable[[int], str], shown: Callable[[int], str]) -> None:
@@ -426,9 +431,8 @@ def _preds_from_results(preds: Any, gt: VocGroundTruth, log: Log) -> VocPredicti
 def _record_images(records: Sequence[dict], gt: VocGroundTruth, source: str) -> np.ndarray:
     """Image index of every record: integer ``image_id`` (the GT's ids), else ``image_name``/``file_name``
     or a string ``image_id`` (an image name; extension ignored)."""
-    ids = [r.get("image_id") if isinstance(r, dict) else None for r in records]
-    if all(type(v) is int for v in ids):
-        values = np.asarray(ids, np.int64)
+    values = _int_values(records, "image_id")
+    if values is not None:
         index = lookup(gt.coco_img_ids, values)
         bad = index < 0
         if bad.any():
@@ -456,13 +460,23 @@ def _record_images(records: Sequence[dict], gt: VocGroundTruth, source: str) -> 
     return out
 
 
+def _int_values(records: Sequence[dict], key: str) -> Optional[np.ndarray]:
+    """``records[i][key]`` as int64 when every record has it as a JSON integer, else None (the caller then
+    looks at each record: names, strings, missing keys). A string such as ``"000001"`` is never read as 1."""
+    try:
+        values = np.asarray([r[key] for r in records])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return values.astype(np.int64) if values.ndim == 1 and values.dtype.kind in "iu" else None
+
+
 def _record_classes(records: Sequence[dict], gt: VocGroundTruth, source: str) -> np.ndarray:
     """Class index of every record (-1: a known category that is not evaluated): ``category_id`` (the GT's
     ids) or ``category`` (a name)."""
     index = {n: k for k, n in enumerate(gt.class_names)}
     by_id = {int(c): k for k, c in enumerate(gt.coco_cat_ids.tolist())}
-    if all(isinstance(r, dict) and "category_id" in r for r in records):
-        values = column(records, "category_id", np.int64, source)
+    values = _int_values(records, "category_id")
+    if values is not None:
         uniq, inverse = np.unique(values, return_inverse=True)
         unknown = [int(u) for u in uniq if int(u) not in gt.known_cat_ids]
         if unknown:
