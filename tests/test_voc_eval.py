@@ -394,3 +394,18 @@ def test_string_image_id_is_a_name_not_a_number(tmp_path):
     assert evaluate(str(base), det, protocol="voc12", imageset="test", device="cpu", classes=[DOG]).stats["mAP"] == 0.5
     det[0]["image_id"] = 1
     assert evaluate(str(base), det, protocol="voc12", imageset="test", device="cpu", classes=[DOG]).stats["mAP"] == 0.0
+
+
+def test_evaluator_feeds_voc_in_parts(tmp_path):
+    """``Evaluator(gt_json, protocol="voc07")`` fed in two parts == one ``evaluate`` call."""
+    from converters.voc import VocConvertOptions, convert_voc
+    from evaluators import Evaluator
+
+    images, dets = vocgen.make_scene(8)
+    vocgen.write_vocdevkit(tmp_path / "VOCdevkit", images)
+    convert_voc(tmp_path / "VOCdevkit", tmp_path / "ann", VocConvertOptions(splits=("test",)))
+    gt = str(tmp_path / "ann" / "voc07_test.json")
+    results = vocgen.coco_results(images, dets)
+    ev = Evaluator(gt, protocol="voc07", device="cpu")
+    ev.update(results[: len(results) // 2]).update(results[len(results) // 2:])
+    assert ev.compute().per_class_rows == evaluate(gt, results, protocol="voc07", device="cpu").per_class_rows

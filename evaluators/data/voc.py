@@ -189,8 +189,11 @@ class VocPredictions:
 
 def load_voc_ground_truth(gt: Union[PathLike, Mapping[str, Any]], classes: Optional[Sequence[str]] = None,
                           imageset: ImageSetArg = None, log: Log = None) -> VocGroundTruth:
-    """Read a VOC year folder (Annotations + image set) or a COCO-style JSON (path or dict)."""
-    if isinstance(gt, Mapping) or not Path(gt).is_dir():
+    """Read a VOC year folder (Annotations + image set) or a COCO-style JSON (path, dict or loaded
+    :class:`~evaluators.data.ground_truth.GroundTruth`, as :class:`~evaluators.Evaluator` holds it)."""
+    from .ground_truth import GroundTruth
+
+    if isinstance(gt, (Mapping, GroundTruth)) or not Path(gt).is_dir():
         return _gt_from_json(gt, classes, imageset, log)
     return _gt_from_folder(Path(gt), classes, imageset, log)
 
@@ -265,9 +268,9 @@ def _gt_from_folder(root: Path, classes, imageset, log) -> VocGroundTruth:
 
 
 def _gt_from_json(gt, classes, imageset, log) -> VocGroundTruth:
-    from .ground_truth import load_ground_truth
+    from .ground_truth import GroundTruth, load_ground_truth
 
-    ground = load_ground_truth(gt)
+    ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
     data = ground.dataset
     if np.isnan(ground.ann_bbox).any():
         i = int(np.flatnonzero(np.isnan(ground.ann_bbox).any(1))[0])
