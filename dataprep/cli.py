@@ -13,6 +13,7 @@ from .cli_layout import check_layout_command
 from .cli_merge import dota_merge_command
 from .cli_split import dota_split_command
 from .cli_yolo import coco_from_yolo_command, yolo_from_coco_command
+from .cli_voc import coco_from_voc_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ cli.add_command(coco_from_cityscapes_command, name="coco-from-cityscapes")
 cli.add_command(coco_from_deepfashion_command, name="coco-from-deepfashion")
 cli.add_command(coco_from_yolo_command, name="coco-from-yolo")
 cli.add_command(yolo_from_coco_command, name="yolo-from-coco")
+cli.add_command(coco_from_voc_command, name="coco-from-voc")
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from .params import AreaRanges, EvalParams
 from .protocols import coco, lvis
 from .result import EvalResult
 
+VOC_PROTOCOLS = ("voc07", "voc12")
+
 
 def resolve_device(device: Union[str, torch.device]) -> torch.device:
     """``auto`` -> cuda when available else cpu; ``cpu``; ``cuda`` or ``cuda:k``."""
@@ -63,7 +65,7 @@ def evaluate(
     log: Optional[Callable[[str], None]] = None,
     progress: bool = False,
     workers: Optional[int] = None,
-    eval_mode: str = "11points",
+    eval_mode: Optional[str] = None,
     iou_thr: float = 0.5,
     classes: Optional[Sequence[str]] = None,
     imageset: Optional[Union[PathLike, Sequence[str]]] = None,
@@ -81,13 +83,18 @@ def evaluate(
             (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``). For LVIS,
             ``max_dets`` is one number, the per-image cap (default 300).
         protocol: ``coco`` or ``lvis``; ``None`` recognises LVIS annotation files and uses ``coco`` else.
-            Rotated: ``dota-v1.0`` (default), ``dota-v1.5`` or ``mmrotate``.
+            Rotated: ``dota-v1.0`` (default), ``dota-v1.5`` or ``mmrotate``. PASCAL VOC (bbox):
+            ``voc07`` (11-point AP) or ``voc12`` (area AP), at ``iou_thrs`` (default ``[iou_thr]``, 0.5);
+            ``gt`` a VOC year folder (with ``imageset``) or a COCO JSON, ``preds`` a folder of
+            ``comp4_det_<set>_<class>.txt`` files or COCO results.
         log: optional callable receiving progress lines (the CLI sends them to stderr).
         progress: show a tqdm bar (stderr) over the matching steps.
         workers: CPU threads for the torch kernels (default: torch's, i.e. the cores it is given).
-        eval_mode, iou_thr, classes, imageset: rotated only: ``11points`` or ``area`` AP, the IoU
+        eval_mode, iou_thr, classes, imageset: rotated: ``11points`` (default) or ``area`` AP, the IoU
             threshold, the class list (default: the protocol's DOTA classes) and an image-set file or
-            list of image names (default: every label file).
+            list of image names (default: every label file). VOC: the protocol decides the AP rule;
+            ``classes`` (default: the 20 VOC classes, or the JSON's categories) and ``imageset`` (a
+            split name in ``ImageSets/Main``, a list file or a list of ids; required for a folder).
 
     Returns:
         :class:`EvalResult` with ``stats``, ``per_class``, ``summary()`` and pycocotools' arrays.
@@ -104,8 +111,16 @@ def evaluate(
         from .rotated import evaluate_rotated
 
         with torch_threads(workers):
-            return evaluate_rotated(gt, preds, protocol=protocol or "dota-v1.0", eval_mode=eval_mode, iou_thr=iou_thr,
-                                    classes=classes, imageset=imageset, device=dev, log=log)
+            return evaluate_rotated(gt, preds, protocol=protocol or "dota-v1.0", eval_mode=eval_mode or "11points",
+                                    iou_thr=iou_thr, classes=classes, imageset=imageset, device=dev, log=log)
+    if protocol in VOC_PROTOCOLS:
+        from .voc import evaluate_voc
+
+        _check_voc_options(protocol, metric, eval_mode, max_dets=max_dets, area_ranges=area_ranges, img_ids=img_ids,
+                           cat_ids=cat_ids, use_cats=use_cats)
+        with torch_threads(workers):
+            return evaluate_voc(gt, preds, protocol=protocol, iou_thrs=(iou_thr,) if iou_thrs is None else iou_thrs,
+                                classes=classes, imageset=imageset, device=dev, log=log)
     with gc_paused():
         ground = gt if isinstance(gt, GroundTruth) else load_ground_truth(gt)
         protocol = _protocol(protocol, ground, metric, log)
@@ -127,6 +142,20 @@ def evaluate(
     return (_lvis_result if protocol == "lvis" else _coco_result)(ground, params, out, dev)
 
 
+def _check_voc_options(protocol: str, metric: str, eval_mode: Optional[str], **coco_only: Any) -> None:
+    """The VOC protocols evaluate boxes, their AP rule is fixed, and pycocotools' options do not apply."""
+    if metric != "bbox":
+        raise ParameterError(f"the {protocol} protocol evaluates boxes, not {metric!r}.", fix="use metric='bbox'.")
+    want = "11points" if protocol == "voc07" else "area"
+    if eval_mode is not None and eval_mode != want:
+        raise ParameterError(f"{protocol} uses {want} AP, not {eval_mode!r}.",
+                             fix="leave eval_mode out, or pick voc07 (11points) / voc12 (area).")
+    given = [k for k, v in coco_only.items() if v is not None]
+    if given:
+        raise ParameterError(f"{', '.join(given)} do(es) not apply to the {protocol} protocol.",
+                             fix="use iou_thrs, classes and imageset.")
+
+
 def _protocol(protocol: Optional[str], gt: GroundTruth, metric: str, log) -> str:
     """The protocol asked for, or recognised from the annotation file (LVIS when it looks like LVIS)."""
     if protocol is None:
@@ -134,7 +163,7 @@ def _protocol(protocol: Optional[str], gt: GroundTruth, metric: str, log) -> str
         if log and protocol == "lvis":
             log("LVIS annotation file recognised: using the LVIS protocol (lvis-api rules); --protocol coco overrides")
     if protocol not in ("coco", "lvis"):
-        raise ParameterError(f"Expected `protocol` to be coco or lvis but got {protocol!r}.")
+        raise ParameterError(f"Expected `protocol` to be coco, lvis, voc07 or voc12 but got {protocol!r}.")
     if protocol == "lvis" and metric == "proposal":
         raise ParameterError("the LVIS protocol has no proposal metric.", fix="use --metric bbox or segm.")
     return protocol

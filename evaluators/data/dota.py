@@ -8,9 +8,7 @@ the line and the fix instead.
 """
 from __future__ import annotations
 
-import io
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -18,6 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputFileError, RecordError
+from .text_rows import read_name_number_rows
 
 DOTA_V1_CLASSES: Tuple[str, ...] = (
     "plane", "baseball-diamond", "bridge", "ground-track-field", "small-vehicle", "large-vehicle", "ship",
@@ -224,42 +223,20 @@ def load_task1_file(path: Path) -> Task1Lines:
         raise InputFileError(path, "Task1 file does not exist", fix="check the path.") from None
     except OSError as exc:
         raise InputFileError(path, f"cannot read Task1 file ({exc})") from None
-    fast = _parse_task1_fast(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    fast = _parse_task1_fast(data)
     return fast if fast is not None else parse_task1_text(_read_text(path, "Task1 file"), str(path))
 
 
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
-
-
 def _parse_task1_fast(data: bytes) -> Optional[Task1Lines]:
-    """The vectorised reading of a clean Task1 file, or None when the careful parser must look at it
-    (ragged rows, extra spaces, text where numbers belong, NaN: pandas then yields other columns or
-    types)."""
-    import pandas as pd
-
-    if not data.strip():
+    """The vectorised reading of a clean Task1 file (:mod:`.text_rows`), or None when the careful parser
+    must look at it."""
+    rows = read_name_number_rows(data, 9, categorical_names=True)
+    if rows is None:
+        return None
+    names, values, lines = rows
+    if names.size == 0:
         return Task1Lines()
-    options = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
-    try:
-        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype={0: "category"}, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True, engine="c", encoding="utf-8", **options)
-    except Exception:  # ragged rows, quoting and other irregular input: the careful parser explains
-        return None
-    if frame.shape[1] != 10 or not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-                                       for t in frame.dtypes.iloc[1:]):
-        return None
-    values = frame.iloc[:, 1:].to_numpy(np.float64)
-    if not np.isfinite(values).all():
-        return None
-    n = values.shape[0]
-    if not data[:1].isspace() and _BLANK_LINE.search(data) is None:
-        lines = np.arange(1, n + 1)
-    else:
-        text = data.decode("utf-8", errors="replace")
-        lines = np.asarray([i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()], np.int64)
-    if lines.size != n:
-        return None
-    return Task1Lines(frame.iloc[:, 0].array, values[:, 0], values[:, 1:], lines)  # a Categorical of names
+    return Task1Lines(names, values[:, 0], values[:, 1:], lines)  # names: a pandas Categorical
 
 
 def image_codes(images: Sequence[str]) -> Tuple[np.ndarray, np.ndarray]:
