@@ -10,6 +10,7 @@ from .cli_coco_dota import coco_from_dota_command
 from .cli_layout import check_layout_command
 from .cli_merge import dota_merge_command
 from .cli_split import dota_split_command
+from .cli_wider import coco_from_wider_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +23,7 @@ cli.add_command(evaluate_command, name="evaluate")
 cli.add_command(dota_merge_command, name="dota-merge")
 cli.add_command(dota_split_command, name="dota-split")
 cli.add_command(coco_from_dota_command, name="coco-from-dota")
+cli.add_command(coco_from_wider_command, name="coco-from-wider")
 cli.add_command(check_layout_command, name="check-layout")
 
 
