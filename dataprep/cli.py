@@ -14,6 +14,7 @@ from .cli_merge import dota_merge_command
 from .cli_split import dota_split_command
 from .cli_yolo import coco_from_yolo_command, yolo_from_coco_command
 from .cli_voc import coco_from_voc_command
+from .cli_wider import coco_from_wider_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +27,7 @@ cli.add_command(evaluate_command, name="evaluate")
 cli.add_command(dota_merge_command, name="dota-merge")
 cli.add_command(dota_split_command, name="dota-split")
 cli.add_command(coco_from_dota_command, name="coco-from-dota")
+cli.add_command(coco_from_wider_command, name="coco-from-wider")
 cli.add_command(check_layout_command, name="check-layout")
 cli.add_command(coco_from_cityscapes_command, name="coco-from-cityscapes")
 cli.add_command(coco_from_deepfashion_command, name="coco-from-deepfashion")
