@@ -7,6 +7,8 @@ import click
 
 from evaluators.errors import DataprepError
 
+from .cli_report import echo_conversion
+
 from .click_helpers import ChoicesOption, split_choices
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -42,14 +44,4 @@ def coco_from_cityscapes_command(root, splits, source, mmdet_compat, out, worker
     except DataprepError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    for warning in conversion.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    for summary in conversion.summaries.values():
-        click.echo(f"wrote {summary.out}")
-    if not quiet:
-        for summary in conversion.summaries.values():
-            click.echo(summary.line())
-        lines = conversion.problems.summary_lines()
-        if lines:
-            click.echo(f"problems ({conversion.problems.total}):")
-            click.echo("\n".join(f"  {line}" for line in lines))
+    echo_conversion(list(conversion.summaries.values()), conversion.problems, conversion.warnings, quiet)

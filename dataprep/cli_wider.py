@@ -7,6 +7,8 @@ import click
 
 from evaluators.errors import DataprepError
 
+from .cli_report import echo_conversion
+
 
 @click.command(name="coco-from-wider", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("root", type=click.Path())
@@ -46,12 +48,4 @@ def coco_from_wider_command(root, split, source, voc_minus_one, min_size, invali
     except DataprepError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    for summary in summaries:
-        click.echo(f"wrote {summary.out}")
-    if not quiet:
-        for summary in summaries:
-            click.echo(summary.line())
-        lines = problems.summary_lines()
-        if lines:
-            click.echo(f"problems ({problems.total}):")
-            click.echo("\n".join(f"  {line}" for line in lines))
+    echo_conversion(summaries, problems, quiet=quiet)

@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputFileError, RecordError
-from .text_rows import read_name_number_rows
+from .text_rows import is_float, read_name_number_rows
 
 DOTA_V1_CLASSES: Tuple[str, ...] = (
     "plane", "baseball-diamond", "bridge", "ground-track-field", "small-vehicle", "large-vehicle", "ship",
@@ -143,7 +143,7 @@ def _numbers(tokens: Sequence[str], source: str, number: int, raw: str) -> Tuple
     try:
         values = tuple(map(float, tokens))
     except ValueError:
-        bad = next(t for t in tokens if not _is_float(t))
+        bad = next(t for t in tokens if not is_float(t))
         raise RecordError(_where(source, number), None, raw.strip(), f"{bad!r} is not a number",
                           fix="write plain decimal numbers separated by single spaces.") from None
     if not all(map(math.isfinite, values)):
@@ -151,13 +151,6 @@ def _numbers(tokens: Sequence[str], source: str, number: int, raw: str) -> Tuple
                           fix="drop the record or fix the model output that produced it.")
     return values
 
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-        return True
-    except ValueError:
-        return False
 
 
 def _read_text(path: Path, what: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .indexed import PositionalIds
 from ..errors import DataprepError, InputFileError, RecordError, UnknownIdError
 from ..kernels.rbox import VERSIONS, rbox_to_poly
 from . import dota
@@ -27,7 +28,7 @@ Log = Optional[Callable[[str], None]]
 
 
 @dataclass
-class RotatedGroundTruth:
+class RotatedGroundTruth(PositionalIds):
     """Ground-truth polygons of the evaluated images and classes (columns in file order)."""
 
     source: str
@@ -40,14 +41,6 @@ class RotatedGroundTruth:
     ann_where: List[str]
     json_img_ids: Optional[Dict[int, int]] = None  # COCO image id -> image index (JSON ground truth)
     json_cat_ids: Optional[Dict[int, int]] = None  # COCO category id -> class index
-
-    @property
-    def img_ids(self) -> np.ndarray:
-        return np.arange(len(self.img_names), dtype=np.int64)
-
-    @property
-    def cat_ids(self) -> np.ndarray:
-        return np.arange(len(self.class_names), dtype=np.int64)
 
 
 @dataclass

@@ -51,3 +51,12 @@ def read_name_number_rows(data: bytes, n_numbers: int, categorical_names: bool =
         return None
     names = frame.iloc[:, 0]
     return (names.array if categorical_names else names.to_numpy(dtype=object)), values, lines
+
+
+def is_float(token: str) -> bool:
+    """Whether ``float(token)`` succeeds (to name the bad token of a line the careful parsers reject)."""
+    try:
+        float(token)
+        return True
+    except ValueError:
+        return False

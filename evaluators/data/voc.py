@@ -26,10 +26,11 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .indexed import PositionalIds
 from ..errors import InputFileError, ParameterError, RecordError, UnknownIdError
 from .columns import box_column, check_finite, check_nonnegative_size, column
 from .jsonio import PathLike
-from .text_rows import read_name_number_rows
+from .text_rows import is_float, read_name_number_rows
 
 VOC_CLASSES: Tuple[str, ...] = (
     "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable", "dog",
@@ -84,7 +85,7 @@ def parse_comp4_text(text: str, source: str) -> Comp4Lines:
         try:
             numbers = [float(t) for t in tokens[1:]]
         except ValueError:
-            bad = next(t for t in tokens[1:] if not _is_float(t))
+            bad = next(t for t in tokens[1:] if not is_float(t))
             raise RecordError(where, None, line, f"{bad!r} is not a number",
                               fix="write plain decimal numbers separated by single spaces.") from None
         if not all(np.isfinite(numbers)):
@@ -145,7 +146,7 @@ def comp4_files(folder: Path, class_names: Sequence[str]) -> Tuple[Dict[str, Pat
 
 
 @dataclass
-class VocGroundTruth:
+class VocGroundTruth(PositionalIds):
     """Ground-truth boxes of the evaluated images and classes (devkit corners, file order)."""
 
     source: str
@@ -159,14 +160,6 @@ class VocGroundTruth:
     coco_cat_ids: np.ndarray  # COCO category id of each class index
     known_cat_ids: Dict[int, str]  # every category of the GT (evaluated or not): id -> name
     where: Callable[[int], str]  # the file / record of annotation i, for messages
-
-    @property
-    def img_ids(self) -> np.ndarray:
-        return np.arange(len(self.img_names), dtype=np.int64)
-
-    @property
-    def cat_ids(self) -> np.ndarray:
-        return np.arange(len(self.class_names), dtype=np.int64)
 
 
 @dataclass
@@ -502,10 +495,3 @@ def _record_classes(records: Sequence[dict], gt: VocGroundTruth, source: str) ->
             raise RecordError(source, n, r, "names no class", fix="add 'category_id' (or 'category', a class name).")
     return out
 
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-        return True
-    except ValueError:
-        return False
