@@ -41,7 +41,7 @@ import numpy as np
 
 from evaluators.errors import DataprepError, InputFileError, ParameterError, RecordError
 
-from .coco_json import CocoBuilder, write_coco
+from .coco_json import Conversion, CocoBuilder, write_coco
 from .problems import ProblemLog
 from .split_outputs import split_output_paths
 
@@ -178,15 +178,7 @@ class SplitSummary:
         return text
 
 
-@dataclass
-class CityscapesConversion:
-    """The result of :func:`convert_cityscapes`: one COCO dict and summary per converted split."""
-
-    cocos: Dict[str, dict]
-    summaries: Dict[str, SplitSummary]
-    problems: ProblemLog
-    warnings: List[str]
-    options: CityscapesOptions
+CityscapesConversion = Conversion  # one COCO dict and summary per split, problems, warnings, options
 
 
 # --------------------------------------------------------------------------- pure functions

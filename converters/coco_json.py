@@ -62,6 +62,18 @@ class CocoBuilder:
                 "categories": self.categories}
 
 
+@dataclass
+class Conversion:
+    """What a multi-split converter returns: one COCO dict and summary per split (or partition), the
+    located problems of all of them, warnings (e.g. absent splits) and the options used."""
+
+    cocos: Dict[str, dict]
+    summaries: Dict[str, Any]
+    problems: Any  # converters.problems.ProblemLog
+    warnings: List[str]
+    options: Any
+
+
 def write_coco(path: PathLike, coco: dict, *, indent: bool = False) -> Path:
     """Write ``coco`` atomically to ``path`` (parents created); returns the path."""
     from dataprep.atomic import write_json_atomic

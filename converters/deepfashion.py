@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from evaluators.errors import InputFileError, LayoutError, ParameterError, RecordError
 
-from .coco_json import CocoBuilder, make_categories, write_coco
+from .coco_json import Conversion, CocoBuilder, make_categories, write_coco
 from .problems import ProblemLog
 from .split_outputs import split_output_paths
 
@@ -142,15 +142,7 @@ class PartitionSummary:
         return text
 
 
-@dataclass
-class DeepFashionConversion:
-    """The result of :func:`convert_deepfashion`: one COCO dict and summary per partition found."""
-
-    cocos: Dict[str, dict]
-    summaries: Dict[str, PartitionSummary]
-    problems: ProblemLog
-    warnings: List[str]
-    options: DeepFashionOptions
+DeepFashionConversion = Conversion  # one COCO dict and summary per split, problems, warnings, options
 
 
 # --------------------------------------------------------------------------- txt lists (pure)
