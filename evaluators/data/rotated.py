@@ -11,6 +11,7 @@ order, which decides ties between equal scores.
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,17 +166,21 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
     if not isinstance(preds, (str, Path)) or Path(preds).suffix.lower() == ".json" or Path(preds).is_file():
         return _preds_from_json(preds, gt, log)
     files = dota.task1_files(Path(preds))
+    with contextlib.ExitStack() as stack:
+        if prefetch is None:
+            prefetch = stack.enter_context(Task1Prefetch(preds))
+        return _task1_columns(preds, files, gt, prefetch, log)
+
+
+def _task1_columns(preds, files, gt: RotatedGroundTruth, prefetch: Task1Prefetch, log: Log) -> RotatedPredictions:
+    """Columns of the parsed Task1 files of the evaluated classes (image names checked against ``gt``)."""
     import pandas as pd
 
     img_index = pd.Index(gt.img_names)
     img, cat, score, poly, line = [], [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
-    if prefetch is None:
-        parsed = _load_parallel([files[name] for name in gt.class_names if name in files])
-        get = parsed.__getitem__
-    else:
-        get = prefetch.result
+    get = prefetch.result
     for k, name in enumerate(gt.class_names):
         if name not in files:
             continue
@@ -194,7 +199,7 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
         score.append(np.asarray(lines.scores, np.float64))
         poly.append(dota.polys_array(lines.polys))
         line.append(np.asarray(lines.lines, np.int64))
-    skipped = sum(len((get if prefetch is not None else dota.load_task1_file)(files[name]).images) for name in extra)
+    skipped = sum(len(get(files[name]).images) for name in extra)
     if log and missing:
         log(f"predictions: no Task1 file for {len(missing)} class(es) ({', '.join(missing)}): no detections")
     if log and extra:
@@ -203,15 +208,6 @@ def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: Rotated
     return RotatedPredictions(str(preds), cat_(img, np.int64), cat_(cat, np.int64), cat_(score, np.float64),
                               np.concatenate(poly) if poly else np.zeros((0, 8)), skipped, cat_(line, np.int64),
                               {k: str(files[c]) for k, c in enumerate(gt.class_names) if c in files})
-
-
-def _load_parallel(paths: Sequence[Path]) -> Dict[Path, dota.Task1Lines]:
-    """Read Task1 files on two threads (pandas' tokenizer releases the GIL), largest first."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    ordered = sorted(paths, key=lambda p: -p.stat().st_size)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(ordered, pool.map(dota.load_task1_file, ordered)))
 
 
 def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:

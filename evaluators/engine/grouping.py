@@ -47,7 +47,7 @@ class Groups:
     n_dt_total: int  # evaluated detections before the max_dets cut
     # positions of the kept detections in global (descending score, file row) order, all groups together
     # (the VOC-family accumulation sorts this way per class)
-    dt_score_order: Optional[np.ndarray] = None
+    dt_score_order: np.ndarray
 
 
 def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: Optional[np.ndarray] = None,
@@ -84,7 +84,7 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     # successive stable sorts: (category when class-agnostic), then -score, then group; file order breaks ties
     pre = np.arange(score.size) if params.use_cats else np.argsort(d_cat, kind="stable")
     by_score = pre[np.argsort(-score[pre], kind="stable")]
-    by_group = _stable_argsort_small(d_group[by_score], n_groups)
+    by_group = stable_argsort_small(d_group[by_score], n_groups)
     d_order = by_score[by_group]
     dt_group = d_group[d_order]
     first = np.zeros(n_groups, np.int64)
@@ -136,7 +136,7 @@ def _dense_rank(keys: np.ndarray, key_space: int):
     return int(uniq.size), inverse.reshape(-1)
 
 
-def _stable_argsort_small(values: np.ndarray, n_values: int) -> np.ndarray:
+def stable_argsort_small(values: np.ndarray, n_values: int) -> np.ndarray:
     """Stable argsort of non-negative integers below ``n_values`` (radix sort when they fit 16 bits)."""
     if n_values <= 1 << 16:
         return np.argsort(values.astype(np.uint16), kind="stable")

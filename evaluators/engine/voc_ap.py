@@ -17,12 +17,12 @@ positives' precisions per class (area). ``float32`` repeats mmrotate's arithmeti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import torch
 
 from .argmax_matching import IGNORED, TP
+from .grouping import stable_argsort_small
 
 RECALL_POINTS_11 = np.arange(0.0, 1.1, 0.1)
 _EPS64 = float(np.finfo(np.float64).eps)
@@ -38,23 +38,15 @@ class VocCurves:
     recall: np.ndarray
 
 
-def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, score: torch.Tensor, row: torch.Tensor,
-                          npos: torch.Tensor, n_slots: int, eval_mode: str = "11points",
-                          float32: bool = False, score_order: Optional[np.ndarray] = None) -> VocCurves:
-    """AP per (threshold, class) from match states (N, T), class slots, scores and file rows of detections.
+def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, npos: torch.Tensor, n_slots: int,
+                          score_order: np.ndarray, eval_mode: str = "11points", float32: bool = False) -> VocCurves:
+    """AP per (threshold, class) from match states (N, T) and class slots of detections.
 
-    ``score_order`` (optional): the detections' positions already sorted by (descending score, file row),
-    as grouping computes it; only the stable split by class is left then."""
-    device = score.device
-    if score_order is not None:
-        slot_np = slot.cpu().numpy()[score_order]
-        by_slot = np.argsort(slot_np.astype(np.uint16), kind="stable") if n_slots <= 1 << 16 else \
-            np.argsort(slot_np, kind="stable")
-        order = torch.as_tensor(score_order[by_slot], device=device)
-    else:
-        order = _file_order(row)
-        order = order[torch.argsort(-score[order], stable=True)]
-        order = order[torch.argsort(slot[order], stable=True)]
+    ``score_order``: the detections' positions sorted by (descending score, file row), as grouping gives it
+    (``Groups.dt_score_order``); a stable split by class turns it into the per-class VOC order."""
+    device = slot.device
+    by_slot = stable_argsort_small(slot.cpu().numpy()[score_order], n_slots)
+    order = torch.as_tensor(score_order[by_slot], device=device)
     T, K = state.shape[1], n_slots
     ap = torch.zeros((T, K), dtype=torch.float64, device=device)
     p11 = torch.zeros((T, 11, K), dtype=torch.float64, device=device)
@@ -82,15 +74,6 @@ def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, score: torch.
         total = torch.bincount(k_tp, minlength=K).to(torch.float64)
         recall[t] = total / npos_f
     return VocCurves(ap.cpu().numpy(), p11.cpu().numpy(), recall.cpu().numpy())
-
-
-def _file_order(row: torch.Tensor) -> torch.Tensor:
-    """Positions sorted by ``row`` (distinct non-negative file rows) without a sort: a scatter."""
-    if row.numel() == 0:
-        return row
-    slot_of = torch.full((int(row.max()) + 1,), -1, dtype=torch.int64, device=row.device)
-    slot_of[row] = torch.arange(row.numel(), device=row.device)
-    return slot_of[slot_of >= 0]
 
 
 def _eleven_points(rec, prec, k, K) -> torch.Tensor:

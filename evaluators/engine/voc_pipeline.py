@@ -62,9 +62,8 @@ def run_voc_engine(gt, dt, thresholds: Sequence[float], gt_ignore: np.ndarray, r
     timings["match"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     npos = np.bincount(groups.gt_slot[~ignore], minlength=n_cls)
-    curves = voc_average_precision(state, as_t(groups.dt_slot), as_t(groups.dt_score).to(torch.float64),
-                                   as_t(groups.dt_row), as_t(npos), n_cls, rules.eval_mode, rules.float32,
-                                   score_order=groups.dt_score_order)
+    curves = voc_average_precision(state, as_t(groups.dt_slot), as_t(npos), n_cls, groups.dt_score_order,
+                                   rules.eval_mode, rules.float32)
     timings["accumulate"] = time.perf_counter() - t0
     if log:
         log(", ".join(f"{k}: {v:.2f}s" for k, v in timings.items()))
