@@ -7,10 +7,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .data import dota
 from .data.jsonio import PathLike, gc_paused
-from .data.rotated import (RotatedGroundTruth, load_rotated_ground_truth, load_rotated_predictions, prefetch_predictions,
-                           warn_degenerate)
+from .data.rotated import (RotatedGroundTruth, RotatedReading, load_rotated_ground_truth, load_rotated_predictions,
+                           resolve_imageset, warn_degenerate)
 from .engine.poly_pairs import polygon_candidates
 from .engine.voc_pipeline import VocRules, run_voc_engine
 from .errors import ParameterError
@@ -22,19 +21,18 @@ from .result import EvalResult
 def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol: str = "dota-v1.0",
                      eval_mode: str = "11points", iou_thr: float = 0.5, classes: Optional[Sequence[str]] = None,
                      imageset: Optional[Union[PathLike, Sequence[str]]] = None, device: torch.device,
-                     log: Optional[Callable[[str], None]] = None) -> EvalResult:
-    """DOTA Task1 mAP of ``preds`` (Task1 folder or results JSON) against ``gt`` (labelTxt folder or JSON)."""
+                     log: Optional[Callable[[str], None]] = None, reading: Optional[RotatedReading] = None) -> EvalResult:
+    """DOTA Task1 mAP of ``preds`` (Task1 folder or results JSON) against ``gt`` (labelTxt folder or JSON).
+    ``reading``: the inputs' parsing, already started (with ``imageset`` already read) by the caller."""
     proto = get_protocol(protocol, eval_mode)
     if not (0.0 <= float(iou_thr) <= 1.0):
         raise ParameterError(f"Expected `iou_thr` to be in [0, 1] but got {iou_thr!r}.")
-    if isinstance(imageset, (str, bytes)) or hasattr(imageset, "__fspath__"):
-        imageset = dota.read_imageset(imageset)
     with gc_paused(), contextlib.ExitStack() as stack:
-        prefetch = prefetch_predictions(preds)  # Task1 files parse in the background while the GT loads
-        if prefetch is not None:
-            stack.enter_context(prefetch)
-        ground = load_rotated_ground_truth(gt, classes, proto.default_classes, imageset, log)
-        dets = load_rotated_predictions(preds, ground, log, prefetch)
+        if reading is None:  # the text inputs parse in the background while the rest loads
+            imageset = resolve_imageset(imageset)
+            reading = stack.enter_context(RotatedReading(gt, preds, imageset))
+        ground = load_rotated_ground_truth(gt, classes, proto.default_classes, imageset, log, reading)
+        dets = load_rotated_predictions(preds, ground, log, reading)
     warn_degenerate(ground, dets)
     if log:
         log(f"ground truth: {len(ground.img_names)} images, {ground.ann_img.size} objects; predictions: {len(dets)} detections")

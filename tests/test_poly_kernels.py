@@ -295,6 +295,35 @@ def test_sweeps_find_exactly_the_overlapping_pairs():
         assert got == want
 
 
+@pytest.mark.parametrize("floored", [True, False])
+def test_sweeps_with_a_second_dimension_return_exactly_the_overlapping_boxes(floored):
+    """``also`` (the y extents) is cut exactly: the pairs are those whose boxes overlap in x and y."""
+    from evaluators.kernels.sweep import overlap_pairs, self_overlap_pairs
+
+    rng = np.random.default_rng(8)
+    na, nb = 90, 45
+    ga, gb = rng.integers(0, 3, na), rng.integers(0, 3, nb)
+    ax, bx = rng.uniform(0, 30, na), rng.uniform(0, 30, nb)
+    ay, by = rng.uniform(0, 30, na), rng.uniform(0, 30, nb)
+    aw, bw, ah, bh = (rng.uniform(0, 6, n) for n in (na, nb, na, nb))
+    if not floored:
+        ax[0] = -1e300  # too wide for integer keys: the exact-rank path
+    for pad in (0.0, 1.001):
+        also = ([(ay, ay + ah)], [(by, by + bh)])
+        got = sorted((int(i), int(j)) for a, b in overlap_pairs(ga, ax, ax + aw, gb, bx, bx + bw, pad, max_pairs=41,
+                                                                 also=also) for i, j in zip(a, b))
+        want = sorted((i, j) for i in range(na) for j in range(nb)
+                      if ga[i] == gb[j] and ax[i] <= bx[j] + bw[j] + pad and bx[j] <= ax[i] + aw[i] + pad
+                      and ay[i] <= by[j] + bh[j] + pad and by[j] <= ay[i] + ah[i] + pad)
+        assert got == want and len(want) > 10
+        got = sorted(tuple(sorted((int(i), int(j)))) for a, b in self_overlap_pairs(
+            ga, ax, ax + aw, pad, max_pairs=13, also=[(ay, ay + ah)]) for i, j in zip(a, b))
+        want = sorted((i, j) for i in range(na) for j in range(i + 1, na)
+                      if ga[i] == ga[j] and ax[i] <= ax[j] + aw[j] + pad and ax[j] <= ax[i] + aw[i] + pad
+                      and ay[i] <= ay[j] + ah[j] + pad and ay[j] <= ay[i] + ah[i] + pad)
+        assert got == want and len(want) > 10
+
+
 @pytest.mark.parametrize("kind", ["float", "nan", "huge"])
 def test_sweeps_exact_on_float_nan_and_huge_edges(kind):
     """Fractional edges (floored integer keys, then cut back), NaN and huge edges (exact-rank fallback)."""

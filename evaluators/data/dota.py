@@ -8,7 +8,9 @@ the line and the fix instead.
 """
 from __future__ import annotations
 
+import io
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -16,7 +18,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputFileError, RecordError
-from .text_rows import is_float, read_name_number_rows
+from .text_rows import csv_float_options, is_float, numeric_columns, read_name_number_rows, text_categories
 
 DOTA_V1_CLASSES: Tuple[str, ...] = (
     "plane", "baseball-diamond", "bridge", "ground-track-field", "small-vehicle", "large-vehicle", "ship",
@@ -26,6 +28,7 @@ DOTA_V1_CLASSES: Tuple[str, ...] = (
 DOTA_V15_CLASSES: Tuple[str, ...] = DOTA_V1_CLASSES + ("container-crane",)
 DOTA_V2_CLASSES: Tuple[str, ...] = DOTA_V15_CLASSES + ("airport", "helipad")
 TASK1_PREFIX = "Task1_"
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
 
 @dataclass
@@ -167,8 +170,25 @@ def read_imageset(path: Path) -> List[str]:
     return [ln.strip() for ln in _read_text(Path(path), "image-set file").splitlines() if ln.strip()]
 
 
-def load_label_folder(folder: Path, imageset: Optional[Iterable[str]] = None) -> Dict[str, List[LabelObject]]:
-    """Label objects per image name: every ``*.txt`` of ``folder`` (sorted), or the names of ``imageset``."""
+@dataclass
+class LabelColumns:
+    """The objects of a labelTxt folder as columns, in image order then file order."""
+
+    images: List[str]  # image names (file stems), in folder (or image-set) order
+    paths: List[Path]  # their label files
+    image: np.ndarray  # (N,) int64 index into ``images``
+    poly: np.ndarray  # (N, 8) float64
+    name: np.ndarray  # (N,) object: class names
+    difficulty: np.ndarray  # (N,) int64
+    line: np.ndarray  # (N,) int64, 1-based line in its file
+
+    def where(self, i: int) -> str:
+        """File and line of object ``i``, for messages."""
+        return _where(str(self.paths[int(self.image[i])]), int(self.line[i]))
+
+
+def label_paths(folder: Path, imageset: Optional[Iterable[str]] = None) -> Tuple[List[str], List[Path]]:
+    """Image names and label files: every ``*.txt`` of ``folder`` (sorted), or the names of ``imageset``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(folder, "is not a folder of DOTA label files",
@@ -179,14 +199,129 @@ def load_label_folder(folder: Path, imageset: Optional[Iterable[str]] = None) ->
             raise InputFileError(folder, "holds no .txt label files", fix="pass the labelTxt folder of the split.")
     else:
         names = list(dict.fromkeys(imageset))
-    labels = {}
-    for name in names:
-        path = folder / f"{name}.txt"
-        if not path.exists():
-            raise InputFileError(path, f"label file of image {name!r} (listed in the image set) does not exist",
-                                 fix="remove the image from the image-set file or add its label file (empty for no objects).")
-        labels[name] = parse_label_text(_read_text(path, "label file"), str(path))
-    return labels
+    paths = [folder / f"{name}.txt" for name in names]
+    return names, paths
+
+
+def load_label_columns(folder: Path, imageset: Optional[Iterable[str]] = None) -> LabelColumns:
+    """Every object of the label files of ``folder`` (or of the images of ``imageset``) as columns.
+
+    Clean files (headers only at the top, one object per line, single spaces) are read together by
+    pandas' C parser, with the same values as :func:`parse_label_text`; any other file goes through
+    :func:`parse_label_text` itself, which names a bad line.
+    """
+    names, paths = label_paths(folder, imageset)
+    clean: List[Tuple[int, bytes, int, int]] = []  # (image, body, rows, header lines)
+    careful: List[int] = []
+    for i, path in enumerate(paths):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            if imageset is None:
+                raise InputFileError(path, "label file does not exist", fix="check the path.") from None
+            raise InputFileError(path, f"label file of image {names[i]!r} (listed in the image set) does not exist",
+                                 fix="remove the image from the image-set file or add its label file (empty for no objects).") from None
+        except OSError as exc:
+            raise InputFileError(path, f"cannot read label file ({exc})") from None
+        body = _clean_label_body(data)
+        if body is None:
+            careful.append(i)
+        elif body[1]:
+            clean.append((i, *body))
+    columns = _label_rows_fast(clean)
+    if columns is None:  # the batch did not parse cleanly: every file line by line (names the bad line)
+        careful, columns = sorted(careful + [c[0] for c in clean]), _empty_label_columns()
+    parts = [columns]
+    for i in careful:
+        objects = parse_label_text(_read_text(paths[i], "label file"), str(paths[i]))
+        parts.append((np.full(len(objects), i, np.int64), polys_array([o.poly for o in objects]),
+                      np.asarray([o.name for o in objects], object), np.asarray([o.difficulty for o in objects], np.int64),
+                      np.asarray([o.line for o in objects], np.int64)))
+    image, poly, name, difficulty, line = (np.concatenate(cols) for cols in zip(*parts))
+    if careful:  # back to image order (stable: file order within an image)
+        from ..kernels.stable_sort import stable_argsort_int
+
+        order = stable_argsort_int(image)
+        image, poly, name, difficulty, line = image[order], poly[order], name[order], difficulty[order], line[order]
+    return LabelColumns(names, paths, image, poly, name, difficulty, line)
+
+
+_LabelRows = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _empty_label_columns() -> _LabelRows:
+    return (np.zeros(0, np.int64), np.zeros((0, 8)), np.zeros(0, object), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _clean_label_body(data: bytes) -> Optional[Tuple[bytes, int, int]]:
+    """``(body, rows, header lines)`` of a label file the batch reader can take, else None: header
+    lines (``imagesource:``/``gsd:``) only at the top, no blank line, no ``:`` in the body, no trailing
+    space, the first object with 10 tokens (the batch's column count), lines ending in a newline."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    headers = 0
+    while data:
+        end = data.find(b"\n")
+        first = data if end < 0 else data[:end]
+        if b":" not in first or len(first.strip().split(b" ")) >= 9:
+            break
+        headers += 1
+        data = b"" if end < 0 else data[end + 1:]
+    if not data.strip():
+        return (b"", 0, headers) if not data else None  # trailing blank lines: the careful parser
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    first = data[: data.find(b"\n")].rstrip(b"\r")
+    if (b":" in data or data[:1].isspace() or _BLANK_LINE.search(data) is not None or b" \n" in data
+            or b" \r" in data or first.count(b" ") != 9 or b"\r" in first):
+        return None
+    return data, data.count(b"\n"), headers
+
+
+def _label_rows_fast(clean: List[Tuple[int, bytes, int, int]]) -> Optional[_LabelRows]:
+    """The clean files' objects in one pandas parse, or None when something in them is not clean."""
+    if not clean:
+        return _empty_label_columns()
+    import pandas as pd
+
+    rows = np.asarray([c[2] for c in clean], np.int64)
+    try:
+        frame = pd.read_csv(io.BytesIO(b"".join(c[1] for c in clean)), sep=" ", header=None, index_col=False,
+                            dtype={**dict.fromkeys(range(8), np.float64), 8: "category", 9: "category"}, keep_default_na=False, na_filter=False,
+                            engine="c", encoding="utf-8", low_memory=False, **csv_float_options())
+    except Exception:  # irregular rows: the careful parser explains
+        return None
+    if frame.shape != (int(rows.sum()), 10) or not numeric_columns(frame, range(8)):
+        return None
+    poly = frame.iloc[:, :8].to_numpy(np.float64)
+    if not np.isfinite(poly).all():
+        return None
+    name_col, diff_col = frame.iloc[:, 8].array, frame.iloc[:, 9].array
+    if not text_categories(name_col):  # class names that look like numbers: taken as written, line by line
+        return None
+    classes = list(name_col.categories)
+    if "" in classes:
+        return None
+    levels = []
+    for value in diff_col.categories:  # the distinct difficulty tokens ("" where a line has 9 tokens)
+        text = str(value)
+        if isinstance(value, (float, np.floating)) or (text != "" and not _is_int(text)):
+            return None
+        levels.append(int(text) if text else 0)
+    name = np.asarray(classes, object)[np.asarray(name_col.codes, np.int64)]
+    difficulty = np.asarray(levels, np.int64)[np.asarray(diff_col.codes, np.int64)]
+    image = np.repeat(np.asarray([c[0] for c in clean], np.int64), rows)
+    starts = np.cumsum(rows) - rows
+    line = np.arange(rows.sum()) - np.repeat(starts, rows) + 1 + np.repeat(np.asarray([c[3] for c in clean]), rows)
+    return image, poly, name, difficulty, line.astype(np.int64)
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+        return True
+    except ValueError:
+        return False
 
 
 def task1_files(folder: Path) -> Dict[str, Path]:

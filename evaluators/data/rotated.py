@@ -69,29 +69,25 @@ class RotatedPredictions:
 
 def load_rotated_ground_truth(gt: Union[PathLike, Mapping[str, Any]], classes: Optional[Sequence[str]],
                               default_classes: Sequence[str], imageset: Optional[Sequence[str]] = None,
-                              log: Log = None) -> RotatedGroundTruth:
-    """Read a labelTxt folder or a COCO-style polygon JSON; keep the objects of ``classes``."""
+                              log: Log = None, reading: Optional["RotatedReading"] = None) -> RotatedGroundTruth:
+    """Read a labelTxt folder (parsed by ``reading`` when given) or a COCO-style polygon JSON; keep the
+    objects of ``classes``."""
     if isinstance(gt, Mapping) or Path(gt).suffix.lower() == ".json" or Path(gt).is_file():
         return _gt_from_json(gt, classes, imageset, log)
-    labels = dota.load_label_folder(Path(gt), imageset)
+    cols = reading.label_columns(gt, imageset) if reading is not None else dota.load_label_columns(Path(gt), imageset)
     names = tuple(classes or default_classes)
+    known, inverse = np.unique(cols.name, return_inverse=True) if cols.name.size else (np.zeros(0, object), cols.image)
     index = {c: k for k, c in enumerate(names)}
-    img, cat, poly, diff, where = [], [], [], [], []
-    other: Dict[str, int] = {}
-    for i, (image, objects) in enumerate(labels.items()):
-        path = str(Path(gt) / f"{image}.txt")
-        for ob in objects:
-            k = index.get(ob.name)
-            if k is None:
-                other[ob.name] = other.get(ob.name, 0) + 1
-                continue
-            img.append(i); cat.append(k); poly.append(ob.poly); diff.append(ob.difficulty)
-            where.append(f"{path}, line {ob.line}")
-    if other and log:
-        log(f"ground truth: {sum(other.values())} objects of classes outside the evaluated list are not used "
-            f"({', '.join(sorted(other))}); pass classes= to evaluate them")
-    return RotatedGroundTruth(str(gt), list(labels), names, np.asarray(img, np.int64), np.asarray(cat, np.int64),
-                              dota.polys_array(poly), np.asarray(diff, np.int64), where)
+    cls = np.asarray([index.get(str(c), -1) for c in known], np.int64)[inverse.reshape(-1)]
+    keep = np.flatnonzero(cls >= 0)
+    if keep.size < cls.size and log:
+        other = sorted(str(c) for c in known[np.unique(inverse[cls < 0])])
+        log(f"ground truth: {int(cls.size - keep.size)} objects of classes outside the evaluated list are not used "
+            f"({', '.join(other)}); pass classes= to evaluate them")
+    paths = [str(p) for p in cols.paths]
+    where = [f"{paths[i]}, line {n}" for i, n in zip(cols.image[keep].tolist(), cols.line[keep].tolist())]
+    return RotatedGroundTruth(str(gt), list(cols.images), names, cols.image[keep], cls[keep], cols.poly[keep],
+                              cols.difficulty[keep], where)
 
 
 def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
@@ -126,53 +122,71 @@ def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
                               dota.polys_array(poly), np.asarray(diff, np.int64), where, json_img, json_cat)
 
 
-class Task1Prefetch:
-    """Task1 files of a folder being parsed on two background threads (pandas' tokenizer releases the GIL),
-    so that reading the ground truth on the main thread overlaps with it. Use as a context manager."""
+class RotatedReading:
+    """The text inputs of a rotated evaluation being parsed on background threads, started as soon as
+    the paths are known (pandas' tokenizer releases the GIL: the main thread meanwhile imports torch or
+    reads the rest). A labelTxt folder is read first, then the Task1 files, largest first. Use as a
+    context manager; results re-raise their parse errors, which name file and line."""
 
-    def __init__(self, folder: PathLike) -> None:
+    def __init__(self, gt: Any, preds: Any, imageset: Optional[Sequence[str]] = None,
+                 threads: Optional[int] = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        files = dota.task1_files(Path(folder))
-        ordered = sorted(files.values(), key=lambda p: -p.stat().st_size)  # largest first
-        self._pool = ThreadPoolExecutor(max_workers=2)
-        self.futures = {p: self._pool.submit(dota.load_task1_file, p) for p in ordered}
+        # one thread while torch is still to be imported (the import needs the other core), else two
+        self._pool = ThreadPoolExecutor(max_workers=threads or (2 if "torch" in sys.modules else 1))
+        self._labels = None
+        if _is_folder(gt):
+            self._labels = self._pool.submit(dota.load_label_columns, Path(gt), imageset)
+        self._task1: Dict[Path, Any] = {}
+        if _is_folder(preds):
+            try:
+                files = dota.task1_files(Path(preds))
+            except DataprepError:
+                files = {}  # reported with its message by load_rotated_predictions
+            for p in sorted(files.values(), key=lambda p: -p.stat().st_size):
+                self._task1[p] = self._pool.submit(dota.load_task1_file, p)
 
-    def result(self, path: Path) -> dota.Task1Lines:
-        """The parsed file (re-raises its parse error, which names file and line)."""
-        future = self.futures.get(path)
+    def label_columns(self, folder: PathLike, imageset: Optional[Sequence[str]] = None) -> dota.LabelColumns:
+        """The parsed labelTxt folder (read now when it was not submitted: not a folder, say)."""
+        return self._labels.result() if self._labels is not None else dota.load_label_columns(Path(folder), imageset)
+
+    def task1(self, path: Path) -> dota.Task1Lines:
+        """The parsed Task1 file (parsed now when it was not submitted)."""
+        future = self._task1.get(path)
         return future.result() if future is not None else dota.load_task1_file(path)
 
-    def __enter__(self) -> "Task1Prefetch":
+    def __enter__(self) -> "RotatedReading":
         return self
 
     def __exit__(self, *exc) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def prefetch_predictions(preds: Any) -> Optional[Task1Prefetch]:
-    """Start parsing ``preds`` in the background when it is a folder of Task1 files, else None."""
-    if isinstance(preds, (str, Path)) and Path(preds).is_dir():
-        try:
-            return Task1Prefetch(preds)
-        except DataprepError:
-            return None  # reported with its message by load_rotated_predictions
-    return None
+def resolve_imageset(imageset: Any) -> Optional[Sequence[str]]:
+    """An image-set argument as a list of names: a file is read (one name per line), a list kept."""
+    if isinstance(imageset, (str, bytes)) or hasattr(imageset, "__fspath__"):
+        return dota.read_imageset(imageset)
+    return imageset
+
+
+def _is_folder(path: Any) -> bool:
+    return isinstance(path, (str, Path)) and Path(path).is_dir()
 
 
 def load_rotated_predictions(preds: Union[PathLike, Sequence[dict]], gt: RotatedGroundTruth,
-                             log: Log = None, prefetch: Optional[Task1Prefetch] = None) -> RotatedPredictions:
-    """Read a Task1 folder or a COCO-style results list; check image names against ``gt``."""
+                             log: Log = None, reading: Optional[RotatedReading] = None) -> RotatedPredictions:
+    """Read a Task1 folder (parsed by ``reading`` when given) or a COCO-style results list; check image
+    names against ``gt``."""
     if not isinstance(preds, (str, Path)) or Path(preds).suffix.lower() == ".json" or Path(preds).is_file():
         return _preds_from_json(preds, gt, log)
     files = dota.task1_files(Path(preds))
     with contextlib.ExitStack() as stack:
-        if prefetch is None:
-            prefetch = stack.enter_context(Task1Prefetch(preds))
-        return _task1_columns(preds, files, gt, prefetch, log)
+        if reading is None:
+            reading = stack.enter_context(RotatedReading(None, preds))
+        return _task1_columns(preds, files, gt, reading, log)
 
 
-def _task1_columns(preds, files, gt: RotatedGroundTruth, prefetch: Task1Prefetch, log: Log) -> RotatedPredictions:
+def _task1_columns(preds, files, gt: RotatedGroundTruth, reading: RotatedReading, log: Log) -> RotatedPredictions:
     """Columns of the parsed Task1 files of the evaluated classes (image names checked against ``gt``)."""
     import pandas as pd
 
@@ -180,7 +194,7 @@ def _task1_columns(preds, files, gt: RotatedGroundTruth, prefetch: Task1Prefetch
     img, cat, score, poly, line = [], [], [], [], []
     missing = [c for c in gt.class_names if c not in files]
     extra = [c for c in files if c not in gt.class_names]
-    get = prefetch.result
+    get = reading.task1
     for k, name in enumerate(gt.class_names):
         if name not in files:
             continue

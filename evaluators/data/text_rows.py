@@ -29,14 +29,14 @@ def read_name_number_rows(data: bytes, n_numbers: int, categorical_names: bool =
         data = data[3:]
     if not data.strip():
         return np.zeros(0, object), np.zeros((0, n_numbers)), np.zeros(0, np.int64)
-    options = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype={0: "category" if categorical_names else object}, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=True, engine="c", encoding="utf-8", **options)
+        # numbers always as float64 (an int column would lose the sign of "-0")
+        dtype = {0: "category" if categorical_names else object, **dict.fromkeys(range(1, n_numbers + 1), np.float64)}
+        frame = pd.read_csv(io.BytesIO(data), sep=" ", header=None, dtype=dtype, keep_default_na=False, na_filter=False, skip_blank_lines=True, engine="c", encoding="utf-8",
+                            low_memory=False, **csv_float_options())
     except Exception:  # ragged rows, quoting and other irregular input: the careful parser explains
         return None
-    if frame.shape[1] != n_numbers + 1 or not all(
-            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes.iloc[1:]):
+    if frame.shape[1] != n_numbers + 1 or not numeric_columns(frame, range(1, n_numbers + 1)):
         return None
     values = frame.iloc[:, 1:].to_numpy(np.float64)
     if not np.isfinite(values).all():
@@ -50,7 +50,33 @@ def read_name_number_rows(data: bytes, n_numbers: int, categorical_names: bool =
     if lines.size != n:
         return None
     names = frame.iloc[:, 0]
+    if categorical_names and not text_categories(names.array):
+        # the categories were inferred as numbers ("00012" -> 12): the names as written, one per line
+        return read_name_number_rows(data, n_numbers, categorical_names=False)
     return (names.array if categorical_names else names.to_numpy(dtype=object)), values, lines
+
+
+def csv_float_options() -> dict:
+    """``read_csv`` options for correctly rounded floats (as ``float``): pandas >= 3 by default."""
+    import pandas as pd
+
+    return {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+
+
+def text_categories(values) -> bool:
+    """Whether a categorical column read by ``read_csv`` kept its tokens as text. pandas infers the
+    categories' type: names that all look like numbers ("00012", "1e3") come back as numbers, which no
+    longer spell the token."""
+    return all(isinstance(c, str) for c in values.categories)
+
+
+def numeric_columns(frame, columns) -> bool:
+    """Whether every listed column of ``frame`` was read as numbers (ints or floats, not booleans)."""
+    import pandas as pd
+
+    types = frame.dtypes
+    return all(pd.api.types.is_numeric_dtype(types.iloc[k]) and not pd.api.types.is_bool_dtype(types.iloc[k])
+               for k in columns)
 
 
 def is_float(token: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..kernels.stable_sort import stable_argsort_descending, stable_argsort_int
 from .matching import Matches
 
 _EPS = float(np.spacing(1))
@@ -86,7 +87,7 @@ class _Entries:
         pos = pos_of[matches.det]
         key = matches.col * max(N, 1) + pos
         if key.device.type == "cpu":
-            order = torch.from_numpy(np.argsort(key.numpy(), kind="stable"))
+            order = torch.from_numpy(stable_argsort_int(key.numpy()))
         else:
             order = torch.argsort(key)
         pos, col, ign, zero = pos[order], matches.col[order], matches.gt_ignored[order], matches.gt_zero_id[order]
@@ -180,8 +181,7 @@ def _sort_order(slot: torch.Tensor, img: torch.Tensor, rank: torch.Tensor, score
 
 def _stable_two_keys(slot: torch.Tensor, score: torch.Tensor) -> torch.Tensor:
     if slot.device.type == "cpu":
-        s = (-score).numpy()
-        o1 = np.argsort(s, kind="stable")
+        o1 = stable_argsort_descending(score.numpy())
         sl = slot.numpy()[o1]
         sl = sl.astype(np.int16) if sl.size and sl.max() < 32767 else sl
         return torch.from_numpy(o1[np.argsort(sl, kind="stable")])

@@ -68,7 +68,7 @@ def _pairs(groups: Groups, gt_box: np.ndarray, dt_box: np.ndarray, how: str):
         raise ValueError(f"pairs must be auto, dense or sweep, not {how!r}")
     # within 1 px counts as overlapping under the +1 convention (1.001: a safe superset, the IoU decides)
     return overlap_pairs(groups.dt_group, dt_box[:, 0], dt_box[:, 2], groups.gt_group, gt_box[:, 0], gt_box[:, 2],
-                         pad=1.001)
+                         pad=1.001, also=([(dt_box[:, 1], dt_box[:, 3])], [(gt_box[:, 1], gt_box[:, 3])]))
 
 
 def _nan_detections(groups: Groups, g: CornerBoxes, d: CornerBoxes) -> torch.Tensor:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data.ground_truth import GroundTruth
 from ..data.predictions import Predictions
+from ..kernels.stable_sort import stable_argsort_descending, stable_argsort_int, stable_argsort_small
 from ..params import EvalParams
 
 
@@ -82,8 +83,8 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
 
     score = dt.score[d_keep]
     # successive stable sorts: (category when class-agnostic), then -score, then group; file order breaks ties
-    pre = np.arange(score.size) if params.use_cats else np.argsort(d_cat, kind="stable")
-    by_score = pre[np.argsort(-score[pre], kind="stable")]
+    pre = np.arange(score.size) if params.use_cats else stable_argsort_int(d_cat)
+    by_score = pre[stable_argsort_descending(score[pre])]
     by_group = stable_argsort_small(d_group[by_score], n_groups)
     d_order = by_score[by_group]
     dt_group = d_group[d_order]
@@ -134,13 +135,6 @@ def _dense_rank(keys: np.ndarray, key_space: int):
         return int(rank[-1] + 1), rank[keys]
     uniq, inverse = np.unique(keys, return_inverse=True)
     return int(uniq.size), inverse.reshape(-1)
-
-
-def stable_argsort_small(values: np.ndarray, n_values: int) -> np.ndarray:
-    """Stable argsort of non-negative integers below ``n_values`` (radix sort when they fit 16 bits)."""
-    if n_values <= 1 << 16:
-        return np.argsort(values.astype(np.uint16), kind="stable")
-    return np.argsort(values, kind="stable")
 
 
 def pair_chunks(groups: Groups, max_pairs: int = 1 << 22):

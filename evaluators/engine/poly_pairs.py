@@ -40,11 +40,14 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     p_det, p_gt = [], []
     g_np, d_np = g_box.cpu().numpy(), d_box.cpu().numpy()
     # the devkit's +1 convention: x-extents within 1 px count as overlapping (1.001: a safe superset)
+    # (the y extents too, before any pair reaches the device, when that test applies)
+    check_y = devkit_prefilter or t_min > 0
+    also = ([(d_np[:, 1], d_np[:, 3])], [(g_np[:, 1], g_np[:, 3])]) if check_y else None
     for det_np, gt_np in overlap_pairs(groups.dt_group, d_np[:, 0], d_np[:, 2], groups.gt_group, g_np[:, 0],
-                                       g_np[:, 2], pad=1.001):
+                                       g_np[:, 2], pad=1.001, also=also):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
-        if devkit_prefilter or t_min > 0:
+        if check_y:
             gb, db = g_box[gt], d_box[det]
             ow = torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])
             oh = torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from .argmax_matching import IGNORED, TP
-from .grouping import stable_argsort_small
+from ..kernels.stable_sort import stable_argsort_small
 
 RECALL_POINTS_11 = np.arange(0.0, 1.1, 0.1)
 _EPS64 = float(np.finfo(np.float64).eps)

@@ -92,7 +92,9 @@ def _overlap_pairs(g, x0, x1, y0, y1, max_pairs):
     from .sweep import self_overlap_pairs
 
     device = g.device
-    for i, j in self_overlap_pairs(g.cpu().numpy(), x0.cpu().numpy(), x1.cpu().numpy(), max_pairs=max_pairs):
+    y_extents = [(y0.cpu().numpy(), y1.cpu().numpy())]
+    for i, j in self_overlap_pairs(g.cpu().numpy(), x0.cpu().numpy(), x1.cpu().numpy(), max_pairs=max_pairs,
+                                   also=y_extents):
         a, b = torch.as_tensor(i, device=device), torch.as_tensor(j, device=device)
         ok = (torch.minimum(x1[a], x1[b]) - torch.maximum(x0[a], x0[b]) > 0) & \
              (torch.minimum(y1[a], y1[b]) - torch.maximum(y0[a], y0[b]) > 0)

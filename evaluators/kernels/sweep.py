@@ -11,20 +11,30 @@ overlapping pairs before they are returned. Pairs come in chunks of about ``max_
 """
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 import numpy as np
+
+from .stable_sort import stable_argsort_int
 
 Pairs = Iterator[Tuple[np.ndarray, np.ndarray]]
 
 
+Extents = Sequence[Tuple[np.ndarray, np.ndarray]]
+
+
 def overlap_pairs(a_group: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_group: np.ndarray, b_lo: np.ndarray,
-                  b_hi: np.ndarray, pad: float = 0.0, max_pairs: int = 1 << 22) -> Pairs:
+                  b_hi: np.ndarray, pad: float = 0.0, max_pairs: int = 1 << 22,
+                  also: Optional[Tuple[Extents, Extents]] = None) -> Pairs:
     """Chunks of (i, j), ``a[i]`` and ``b[j]`` in the same group with [lo, hi + pad] extents overlapping.
+
+    ``also``: further dimensions that must overlap the same way, ``([(a_lo2, a_hi2), ...], [(b_lo2, b_hi2),
+    ...])`` (the y extents of boxes): checked on the swept pairs before they are returned.
 
     The later-starting box of an overlapping pair starts inside the other's extent: (1) b's that start at
     or after a's start, up to a's end; (2) a's that start strictly after b's start, up to b's end. The two
-    never meet, so every pair comes once.
+    never meet, so every pair comes once. Owners are visited in sorted order (cache-friendly searches
+    and gathers); the order of the pairs is not part of the contract.
     """
     floored = _floor_keys((a_group, b_group), (a_lo, b_lo), (a_hi + pad, b_hi + pad))
     if floored is not None:
@@ -37,25 +47,37 @@ def overlap_pairs(a_group: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_gro
         b_key = b_group.astype(np.int64) * span + rank[a_lo.size:]
         a_end = a_group.astype(np.int64) * span + np.searchsorted(starts, a_hi + pad, side="right")
         b_end = b_group.astype(np.int64) * span + np.searchsorted(starts, b_hi + pad, side="right")
-    a_order, b_order = np.argsort(a_key, kind="stable"), np.argsort(b_key, kind="stable")
+    a_order, b_order = stable_argsort_int(a_key), stable_argsort_int(b_key)
     a_sorted, b_sorted = a_key[a_order], b_key[b_order]
+    # every extent in sorted order: the cut-back below reads them at sorted positions
+    a_dims = [(a_lo, a_hi)] + list(also[0] if also else [])
+    b_dims = [(b_lo, b_hi)] + list(also[1] if also else [])
+    a_dims = [(lo[a_order], hi[a_order]) for lo, hi in a_dims]
+    b_dims = [(lo[b_order], hi[b_order]) for lo, hi in b_dims]
+    cut_x = floored is not None  # floored keys: drop the pairs that only touch within the pixel
     chunks = [
-        _expand(np.searchsorted(b_sorted, a_key, "left"), np.searchsorted(b_sorted, a_end, "left"),
-                b_order, max_pairs, swap=False),
-        _expand(np.searchsorted(a_sorted, b_key, "right"), np.searchsorted(a_sorted, b_end, "left"),
-                a_order, max_pairs, swap=True),
+        _expand(np.searchsorted(b_sorted, a_sorted, "left"), np.searchsorted(b_sorted, a_end[a_order], "left"),
+                max_pairs, swap=False),
+        _expand(np.searchsorted(a_sorted, b_sorted, "right"), np.searchsorted(a_sorted, b_end[b_order], "left"),
+                max_pairs, swap=True),
     ]
     for i, j in (pair for chunk in chunks for pair in chunk):
-        if floored is not None:  # floored keys: drop the pairs that only touch within the pixel
-            ok = (a_lo[i] <= b_hi[j] + pad) & (b_lo[j] <= a_hi[i] + pad)
+        ok = None
+        for k, ((alo, ahi), (blo, bhi)) in enumerate(zip(a_dims, b_dims)):
+            if k == 0 and not cut_x:
+                continue
+            dim_ok = (alo[i] <= bhi[j] + pad) & (blo[j] <= ahi[i] + pad)
+            ok = dim_ok if ok is None else ok & dim_ok
+        if ok is not None:
             i, j = i[ok], j[ok]
         if i.size:
-            yield i, j
+            yield a_order[i], b_order[j]
 
 
 def self_overlap_pairs(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: float = 0.0,
-                       max_pairs: int = 1 << 22) -> Pairs:
-    """Chunks of (i, j), i != j, each unordered same-group pair with overlapping extents once."""
+                       max_pairs: int = 1 << 22, also: Extents = ()) -> Pairs:
+    """Chunks of (i, j), i != j, each unordered same-group pair with overlapping extents once (and
+    overlapping ``also`` extents, as in :func:`overlap_pairs`)."""
     floored = _floor_keys((group,), (lo,), (hi + pad,))
     if floored is not None:
         (key,), (end,) = floored
@@ -65,16 +87,22 @@ def self_overlap_pairs(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: f
         span = np.int64(starts.size + 1)
         key = group.astype(np.int64) * span + rank
         end = group.astype(np.int64) * span + np.searchsorted(starts, hi + pad, side="right")
-    order = np.argsort(key, kind="stable")
-    position = np.empty_like(order)
-    position[order] = np.arange(order.size)
+    order = stable_argsort_int(key)
+    dims = [(d_lo[order], d_hi[order]) for d_lo, d_hi in [(lo, hi), *also]]
+    cut_x = floored is not None
     # boxes after this one in (group, key) order that start before its end: equal keys count once
-    for i, j in _expand(position + 1, np.searchsorted(key[order], end, "left"), order, max_pairs, swap=False):
-        if floored is not None:
-            ok = (lo[i] <= hi[j] + pad) & (lo[j] <= hi[i] + pad)
+    first = np.arange(1, order.size + 1)
+    for i, j in _expand(first, np.searchsorted(key[order], end[order], "left"), max_pairs, swap=False):
+        ok = None
+        for k, (d_lo, d_hi) in enumerate(dims):
+            if k == 0 and not cut_x:
+                continue
+            dim_ok = (d_lo[i] <= d_hi[j] + pad) & (d_lo[j] <= d_hi[i] + pad)
+            ok = dim_ok if ok is None else ok & dim_ok
+        if ok is not None:
             i, j = i[ok], j[ok]
         if i.size:
-            yield i, j
+            yield order[i], order[j]
 
 
 def _floor_keys(groups, los, ends):
@@ -101,8 +129,8 @@ def _floor_keys(groups, los, ends):
     return ([key(g, e) for g, e in zip(groups, los)], [key(g, e) for g, e in zip(groups, ends)])
 
 
-def _expand(first: np.ndarray, stop: np.ndarray, other_order: np.ndarray, max_pairs: int, swap: bool) -> Pairs:
-    """Owner i is paired with ``other_order[first[i]:stop[i]]``, in chunks."""
+def _expand(first: np.ndarray, stop: np.ndarray, max_pairs: int, swap: bool) -> Pairs:
+    """Owner position i is paired with positions ``first[i]:stop[i]`` of the other side, in chunks."""
     count = np.maximum(stop - first, 0)
     bounds = np.cumsum(count)
     n = count.size
@@ -112,8 +140,7 @@ def _expand(first: np.ndarray, stop: np.ndarray, other_order: np.ndarray, max_pa
         end = min(max(int(np.searchsorted(bounds, base + max_pairs, side="right")), start + 1), n)
         c = count[start:end]
         mine = np.repeat(np.arange(start, end), c)
-        offset = np.repeat(first[start:end] - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
-        theirs = other_order[offset]
+        theirs = np.repeat(first[start:end] - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))
         if mine.size:
             yield (theirs, mine) if swap else (mine, theirs)
         start = end

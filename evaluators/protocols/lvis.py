@@ -22,6 +22,7 @@ from ..data.predictions import Predictions, load_predictions
 from ..engine.pipeline import RecordRules
 from ..engine.summarize import mean_defined, select
 from ..errors import InputFileError
+from ..kernels.stable_sort import stable_argsort_descending, stable_argsort_int
 
 FREQUENCIES = ("r", "c", "f")
 
@@ -130,8 +131,8 @@ def top_per_image(dt: Predictions, max_dets: int) -> np.ndarray:
     """LVISResults.limit_dets_per_image: mask of the ``max_dets`` best scores of each image (stable)."""
     if max_dets < 0 or len(dt) == 0:
         return np.ones(len(dt), bool)
-    order = np.argsort(-dt.score, kind="stable")
-    order = order[np.argsort(dt.img[order], kind="stable")]
+    order = stable_argsort_descending(dt.score)
+    order = order[stable_argsort_int(dt.img[order])]
     img_sorted = dt.img[order]
     first = np.searchsorted(img_sorted, img_sorted, side="left")
     keep = np.zeros(len(dt), bool)
