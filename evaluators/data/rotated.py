@@ -262,9 +262,10 @@ def warn_degenerate(gt: RotatedGroundTruth, dt: RotatedPredictions) -> None:
                                ("detection", dt.poly, dt.where)):
         if polys.shape[0] == 0:
             continue
-        x, y = polys[:, 0::2], polys[:, 1::2]
-        area = np.abs((x * np.roll(y, -1, 1) - y * np.roll(x, -1, 1)).sum(1))
-        bad = np.flatnonzero(~(area > 0))
+        p = [polys[:, k] for k in range(8)]  # shoelace over columns (twice the area)
+        area = (p[0] * p[3] - p[1] * p[2]) + (p[2] * p[5] - p[3] * p[4]) + (p[4] * p[7] - p[5] * p[6]) \
+            + (p[6] * p[1] - p[7] * p[0])
+        bad = np.flatnonzero(~(np.abs(area) > 0))
         if bad.size:
             print(f"warning: {bad.size} {what}(s) have a degenerate (zero-area) polygon, first at {where(int(bad[0]))}; "
                   f"evaluated as the devkit does. Fix: drop them or correct their corners.", file=sys.stderr)

@@ -65,10 +65,8 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     d_sel = _isin(dt.img, img_ids) & _isin(dt.cat, cat_ids)
     g_keep = np.flatnonzero(g_sel if gt_mask is None else g_sel & gt_mask)
     d_keep = np.flatnonzero(d_sel if dt_mask is None else d_sel & dt_mask)
-    g_img = np.searchsorted(img_ids, gt.ann_img[g_keep])
-    g_cat = cat_sorter[np.searchsorted(cat_ids, gt.ann_cat[g_keep], sorter=cat_sorter)]
-    d_img = np.searchsorted(img_ids, dt.img[d_keep])
-    d_cat = cat_sorter[np.searchsorted(cat_ids, dt.cat[d_keep], sorter=cat_sorter)]
+    g_img, d_img = (_index_of(img_ids, None, v[keep]) for v, keep in ((gt.ann_img, g_keep), (dt.img, d_keep)))
+    g_cat, d_cat = (_index_of(cat_ids, cat_sorter, v[keep]) for v, keep in ((gt.ann_cat, g_keep), (dt.cat, d_keep)))
     g_key = g_img * n_slots + (g_cat if params.use_cats else 0)
     d_key = d_img * n_slots + (d_cat if params.use_cats else 0)
     n_groups, inverse = _dense_rank(np.concatenate([g_key, d_key]), img_ids.size * n_slots)
@@ -112,6 +110,20 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
         dt_img=d_img[d_sel], dt_rank=rank[cut], dt_score=score[d_sel], n_dt_total=int(d_keep.size),
         dt_score_order=score_order,
     )
+
+
+def _index_of(ids: np.ndarray, sorter: Optional[np.ndarray], values: np.ndarray) -> np.ndarray:
+    """Position in ``ids`` of each of ``values`` (all present). ``sorter`` sorts ``ids``; None: they are
+    sorted and unique. Ids 0..n-1 in order (positional ids: DOTA, VOC) are their own positions."""
+    if sorter is None:
+        positional = ids.size > 0 and ids[0] == 0 and ids[-1] == ids.size - 1
+    else:
+        positional = np.array_equal(ids, np.arange(ids.size))
+    if positional:
+        return values.astype(np.int64, copy=False)
+    if sorter is None:
+        return np.searchsorted(ids, values)
+    return sorter[np.searchsorted(ids, values, sorter=sorter)]
 
 
 def _isin(values: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -34,11 +34,11 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     g = Quads.build(torch.as_tensor(gt_poly, dtype=torch.float64, device=device))
     d_raw = torch.as_tensor(dt_poly, dtype=torch.float64, device=device)
     g_box, d_box = _hbb(g.raw), _hbb(d_raw)
+    g_np, d_np = g_box.cpu().numpy(), d_box.cpu().numpy()
     t_min = float(min(thresholds))
     # pass 1, boxes only: dota_evaluation_task1 only looks at pairs whose HBB IoU with +1 widths is > 0;
     # pairs whose boxes do not overlap cannot reach a positive threshold either
     p_det, p_gt = [], []
-    g_np, d_np = g_box.cpu().numpy(), d_box.cpu().numpy()
     # the devkit's +1 convention: x-extents within 1 px count as overlapping (1.001: a safe superset)
     # (the y extents too, before any pair reaches the device, when that test applies)
     check_y = devkit_prefilter or t_min > 0
@@ -106,5 +106,6 @@ def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int) -> torch.Tens
 
 
 def _hbb(poly: torch.Tensor) -> torch.Tensor:
+    """(N, 4) x_min, y_min, x_max, y_max of (N, 8) polygons."""
     x, y = poly[:, 0::2], poly[:, 1::2]
     return torch.stack([x.amin(1), y.amin(1), x.amax(1), y.amax(1)], 1)
