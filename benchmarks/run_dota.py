@@ -146,29 +146,46 @@ def command(label: str, task: str, data: Path, merged: Path, threads: int = 0) -
     return [sys.executable, str(HERE / "run_dota.py"), "--child", f"ours-{task}", *args, device, str(threads)]
 
 
-def run_tool(label: str, task: str, data: Path, out: Path, repeat: int, timeout: Optional[float],
-             threads: int = 0) -> Result:
-    """``repeat`` runs of one tool on one task; stops at the first failure."""
+def run_task(task: str, labels: Sequence[str], data: Path, out: Path, repeat: int, timeout: Optional[float],
+             threads: int = 0) -> List[Result]:
+    """``repeat`` rounds of every tool on one task, interleaved (reference, ours, reference, ours, ...) so
+    that a drifting machine load hits every tool alike; a tool stops at its first failure."""
     from run import child_env, log, measure, tail  # same folder: the COCO runner's process timing
 
-    result = Result(task=task, tool=label)
-    merged = out / "merged" / label.replace("[", "-").replace("]", "")
-    env = child_env(REPO) if label.startswith("ours") else child_env()
+    results = {label: Result(task=task, tool=label) for label in labels}
     for i in range(repeat):
-        if task == "merge":
-            shutil.rmtree(merged, ignore_errors=True)
-        m = measure(command(label, task, data, merged, threads), REPO, env, timeout)
-        stats = last_json(m.stdout) if m.returncode == 0 else None
-        if m.returncode != 0 or stats is None:
-            why = "timed out" if m.timed_out else f"exit code {m.returncode}" if m.returncode else "no result"
-            result.status, result.note = "failed", why
-            log(f"{label} on {task} failed ({why}); stderr tail:\n{tail(m.stderr) or '(empty)'}")
-            return result
-        result.walls.append(m.wall_s)
-        result.rss.append(m.rss_mib)
-        result.stats = stats
-        log(f"{task:6s} {label:12s} run {i + 1}/{repeat}: {m.wall_s:8.2f} s {m.rss_mib:9.1f} MiB")
-    return result
+        for label in labels:
+            result = results[label]
+            if result.status == "failed":
+                continue
+            merged = out / "merged" / label.replace("[", "-").replace("]", "")
+            env = child_env(REPO) if label.startswith("ours") else child_env()
+            if task == "merge":
+                shutil.rmtree(merged, ignore_errors=True)
+            m = measure(command(label, task, data, merged, threads), REPO, env, timeout)
+            stats = last_json(m.stdout) if m.returncode == 0 else None
+            if m.returncode != 0 or stats is None:
+                why = "timed out" if m.timed_out else f"exit code {m.returncode}" if m.returncode else "no result"
+                result.status, result.note = "failed", why
+                log(f"{label} on {task} failed ({why}); stderr tail:\n{tail(m.stderr) or '(empty)'}")
+                continue
+            result.walls.append(m.wall_s)
+            result.rss.append(m.rss_mib)
+            result.stats = stats
+            log(f"{task:6s} {label:12s} run {i + 1}/{repeat}: {m.wall_s:8.2f} s {m.rss_mib:9.1f} MiB")
+    return list(results.values())
+
+
+def speedup(r: Result, ref: Optional[Result]) -> Optional[float]:
+    """Median over rounds of reference wall / our wall (the runs of a round are neighbours in time);
+    the ratio of the medians when the rounds do not pair up."""
+    if ref is None or not r.wall:
+        return None
+    if len(r.walls) == len(ref.walls) and all(r.walls):
+        ratios = sorted(a / b for a, b in zip(ref.walls, r.walls))
+        mid = len(ratios) // 2
+        return ratios[mid] if len(ratios) % 2 else (ratios[mid - 1] + ratios[mid]) / 2
+    return ref.wall / r.wall
 
 
 # --------------------------------------------------------------------------- agreement
@@ -328,10 +345,9 @@ def table(results: List[Result]) -> str:
         if r.status != "ok":
             rows.append(f"| {r.task} | {r.tool} | {r.status}: {r.note} | | | | |")
             continue
-        base = ref.get(r.task)
-        speedup = base.wall / r.wall if base and r.wall else None
+        factor = speedup(r, ref.get(r.task)) if r.tool != "reference" else 1.0
         rows.append(f"| {r.task} | {r.tool} | {fmt(r.wall, '.2f')} | {fmt(r.peak_rss, '.0f')} | "
-                    f"{fmt(speedup, '.2f')}{'x' if speedup else ''} | {result_cell(r)} | {agreement_cell(r)} |")
+                    f"{fmt(factor, '.2f')}{'x' if factor else ''} | {result_cell(r)} | {agreement_cell(r)} |")
     return "\n".join(rows)
 
 
@@ -375,7 +391,8 @@ def header(meta: dict, args: argparse.Namespace) -> str:
         "merge: polygon NMS, suppress IoU > 0.1, per class and image",
         f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         f"- versions: {versions()}",
-        f"- wall: median of {args.repeat} run(s), whole process; peak RSS: max over runs (ru_maxrss); torch threads "
+        f"- wall: median of {args.repeat} run(s), whole process, tools interleaved round by round; speedup: median "
+        f"over rounds of reference wall / ours wall; peak RSS: max over runs (ru_maxrss); torch threads "
         f"for ours: {args.ours_threads or 'default'}",
     ]
     return "\n".join(lines + ["", ""])
@@ -454,8 +471,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     data, meta = ensure_data(args)
     results: List[Result] = []
     for task in args.tasks:
-        for label in labels_for(args.tools, devices):
-            results.append(run_tool(label, task, data, args.out, args.repeat, args.timeout, args.ours_threads))
+        results += run_task(task, labels_for(args.tools, devices), data, args.out, args.repeat, args.timeout,
+                            args.ours_threads)
     refs = {r.task: r for r in results if r.tool == "reference" and r.status == "ok"}
     for r in results:
         if r.tool != "reference" and r.status == "ok" and r.task in refs:
