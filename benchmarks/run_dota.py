@@ -391,7 +391,8 @@ def header(meta: dict, args: argparse.Namespace) -> str:
         "merge: polygon NMS, suppress IoU > 0.1, per class and image",
         f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         f"- versions: {versions()}",
-        f"- wall: median of {args.repeat} run(s), whole process, tools interleaved round by round; speedup: median "
+        f"- wall: median of {args.repeat} run(s), whole process (bytecode compiled beforehand, as an installed "
+        f"package has it), tools interleaved round by round; speedup: median "
         f"over rounds of reference wall / ours wall; peak RSS: max over runs (ru_maxrss); torch threads "
         f"for ours: {args.ours_threads or 'default'}",
     ]
@@ -457,6 +458,15 @@ def ensure_data(args: argparse.Namespace) -> Tuple[Path, dict]:
     return data, json.loads((data / "meta.json").read_text())
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the packages the children import, as ``pip install`` does: a machine that sets
+    PYTHONDONTWRITEBYTECODE (this one does) would otherwise recompile every module in every run."""
+    import compileall
+
+    for package in ("evaluators", "dataprep", "converters"):
+        compileall.compile_dir(str(REPO / package), quiet=1)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Generate data if needed, run every task x tool, check agreement, print and save the table.
 
@@ -469,6 +479,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devices = ["cpu", "cuda"] if "ours" in args.tools and cuda_available() else ["cpu"]
         log(f"devices for ours: {','.join(devices)}")
     data, meta = ensure_data(args)
+    compile_bytecode()
     results: List[Result] = []
     for task in args.tasks:
         results += run_task(task, labels_for(args.tools, devices), data, args.out, args.repeat, args.timeout,

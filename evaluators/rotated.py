@@ -48,7 +48,7 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
     thr = (float(iou_thr),)
 
     def candidates(groups):
-        return polygon_candidates(groups, gt_poly[groups.gt_row], dt_poly[groups.dt_row], thr, rules.strict, device,
+        return polygon_candidates(groups, gt_poly, dt_poly, thr, rules.strict, device,
                                   devkit_prefilter=proto.devkit_prefilter)
 
     with gc_paused():

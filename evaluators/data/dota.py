@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputFileError, RecordError
-from .text_rows import csv_float_options, is_float, numeric_columns, read_name_number_rows, text_categories
+from .text_rows import csv_float_options, is_float, is_int, numeric_columns, read_name_number_rows, text_categories
 
 DOTA_V1_CLASSES: Tuple[str, ...] = (
     "plane", "baseball-diamond", "bridge", "ground-track-field", "small-vehicle", "large-vehicle", "ship",
@@ -305,7 +305,7 @@ def _label_rows_fast(clean: List[Tuple[int, bytes, int, int]]) -> Optional[_Labe
     levels = []
     for value in diff_col.categories:  # the distinct difficulty tokens ("" where a line has 9 tokens)
         text = str(value)
-        if isinstance(value, (float, np.floating)) or (text != "" and not _is_int(text)):
+        if isinstance(value, (float, np.floating)) or (text != "" and not is_int(text)):
             return None
         levels.append(int(text) if text else 0)
     name = np.asarray(classes, object)[np.asarray(name_col.codes, np.int64)]
@@ -314,14 +314,6 @@ def _label_rows_fast(clean: List[Tuple[int, bytes, int, int]]) -> Optional[_Labe
     starts = np.cumsum(rows) - rows
     line = np.arange(rows.sum()) - np.repeat(starts, rows) + 1 + np.repeat(np.asarray([c[3] for c in clean]), rows)
     return image, poly, name, difficulty, line.astype(np.int64)
-
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-        return True
-    except ValueError:
-        return False
 
 
 def task1_files(folder: Path) -> Dict[str, Path]:

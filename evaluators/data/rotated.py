@@ -151,9 +151,12 @@ class RotatedReading:
         return self._labels.result() if self._labels is not None else dota.load_label_columns(Path(folder), imageset)
 
     def task1(self, path: Path) -> dota.Task1Lines:
-        """The parsed Task1 file (parsed now when it was not submitted)."""
+        """The parsed Task1 file. One that no thread has started yet is parsed here and now (the caller's
+        thread joins the work instead of waiting), as is one that was never submitted."""
         future = self._task1.get(path)
-        return future.result() if future is not None else dota.load_task1_file(path)
+        if future is None or future.cancel():
+            return dota.load_task1_file(path)
+        return future.result()
 
     def __enter__(self) -> "RotatedReading":
         return self

@@ -81,8 +81,17 @@ def numeric_columns(frame, columns) -> bool:
 
 def is_float(token: str) -> bool:
     """Whether ``float(token)`` succeeds (to name the bad token of a line the careful parsers reject)."""
+    return _parses(float, token)
+
+
+def is_int(token: str) -> bool:
+    """Whether ``int(token)`` succeeds (a DOTA difficulty, as the devkit reads it)."""
+    return _parses(int, token)
+
+
+def _parses(kind, token: str) -> bool:
     try:
-        float(token)
+        kind(token)
         return True
     except ValueError:
         return False

@@ -29,10 +29,15 @@ from .pairs import Candidates
 
 def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray, thresholds: Sequence[float],
                        strict: bool, device: torch.device, devkit_prefilter: bool = True) -> Candidates:
-    """Pairs with IoU above (``strict``) or at least the lowest threshold; ``gt_poly``/``dt_poly`` are in
-    ``groups`` order (``gt_row`` / ``dt_row`` applied). IoU is polyiou(GT, detection)."""
-    g = Quads.build(torch.as_tensor(gt_poly, dtype=torch.float64, device=device))
-    d_raw = torch.as_tensor(dt_poly, dtype=torch.float64, device=device)
+    """Pairs with IoU above (``strict``) or at least the lowest threshold; ``gt_poly``/``dt_poly`` are the
+    input tables' rows (``groups.gt_row`` / ``dt_row`` select and order them). IoU is polyiou(GT, detection).
+
+    Only detections whose group holds a ground truth can pair (often most do not: a class the image
+    lacks), so only those are looked at.
+    """
+    g = Quads.build(torch.as_tensor(gt_poly[groups.gt_row], dtype=torch.float64, device=device))
+    live = np.flatnonzero(groups.group_gt_count[groups.dt_group] > 0)  # positions in groups order
+    d_raw = torch.as_tensor(dt_poly[groups.dt_row[live]], dtype=torch.float64, device=device)
     g_box, d_box = _hbb(g.raw), _hbb(d_raw)
     g_np, d_np = g_box.cpu().numpy(), d_box.cpu().numpy()
     t_min = float(min(thresholds))
@@ -43,7 +48,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     # (the y extents too, before any pair reaches the device, when that test applies)
     check_y = devkit_prefilter or t_min > 0
     also = ([(d_np[:, 1], d_np[:, 3])], [(g_np[:, 1], g_np[:, 3])]) if check_y else None
-    for det_np, gt_np in overlap_pairs(groups.dt_group, d_np[:, 0], d_np[:, 2], groups.gt_group, g_np[:, 0],
+    for det_np, gt_np in overlap_pairs(groups.dt_group[live], d_np[:, 0], d_np[:, 2], groups.gt_group, g_np[:, 0],
                                        g_np[:, 2], pad=1.001, also=also):
         det = torch.from_numpy(det_np).to(device)
         gt = torch.from_numpy(gt_np).to(device)
@@ -60,7 +65,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     used = torch.unique(all_det)
     d = Quads.build(d_raw[used])
     dets, gts, ious, exact, bounds, nan_dets = [], [], [], [], [], []
-    for det, gt in zip(p_det, p_gt):
+    for det, gt in zip(p_det, p_gt):  # det: index among the live detections
         dl = torch.searchsorted(used, det)
         gb, db = g_box[gt], d_box[det]
         ow = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])).clamp(min=0.0)
@@ -81,12 +86,12 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         return Candidates(empty, empty, torch.zeros(0, dtype=torch.float64, device=device))
     det, gt, iou = torch.cat(dets), torch.cat(gts), torch.cat(ious)
     exact, bound = torch.cat(exact), torch.cat(bounds)
-    iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d_raw, groups.dt_row.size)
+    iou = _exact_near_best(det, gt, iou, exact, bound, g.raw, d_raw, live.size)
     keep = iou > t_min if strict else iou >= t_min
     poisoned = torch.cat(nan_dets)
     if poisoned.numel():  # the devkit's np.max over IoUs with a NaN (two zero-area polygons) is NaN: no match
         keep &= ~torch.isin(det, poisoned)
-    return Candidates(det[keep], gt[keep], iou[keep])
+    return Candidates(torch.from_numpy(live).to(device)[det[keep]], gt[keep], iou[keep])
 
 
 def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int) -> torch.Tensor:
