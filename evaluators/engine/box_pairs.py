@@ -66,9 +66,13 @@ def _pairs(groups: Groups, gt_box: np.ndarray, dt_box: np.ndarray, how: str):
         return pair_chunks(groups)
     if how != "sweep":
         raise ValueError(f"pairs must be auto, dense or sweep, not {how!r}")
-    # within 1 px counts as overlapping under the +1 convention (1.001: a safe superset, the IoU decides)
-    return overlap_pairs(groups.dt_group, dt_box[:, 0], dt_box[:, 2], groups.gt_group, gt_box[:, 0], gt_box[:, 2],
-                         pad=1.001, also=([(dt_box[:, 1], dt_box[:, 3])], [(gt_box[:, 1], gt_box[:, 3])]))
+    # within 1 px counts as overlapping under the +1 convention (1.001: a safe superset, the IoU decides);
+    # only detections whose group holds a ground truth can pair
+    live = np.flatnonzero(groups.group_gt_count[groups.dt_group] > 0)
+    box = dt_box[live]
+    pairs = overlap_pairs(groups.dt_group[live], box[:, 0], box[:, 2], groups.gt_group, gt_box[:, 0], gt_box[:, 2],
+                          pad=1.001, also=([(box[:, 1], box[:, 3])], [(gt_box[:, 1], gt_box[:, 3])]))
+    return ((live[det], gt) for det, gt in pairs)
 
 
 def _nan_detections(groups: Groups, g: CornerBoxes, d: CornerBoxes) -> torch.Tensor:
