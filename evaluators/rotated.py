@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .data.jsonio import PathLike, gc_paused
-from .data.rotated import (RotatedGroundTruth, RotatedReading, load_rotated_ground_truth, load_rotated_predictions,
+from .data.rotated import (RotatedReading, load_rotated_ground_truth, load_rotated_predictions,
                            resolve_imageset, warn_degenerate)
 from .engine.poly_pairs import polygon_candidates
 from .engine.voc_pipeline import VocRules, run_voc_engine
@@ -41,7 +41,7 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
     if proto.rectangles:
         gt_poly, big_enough = min_area_rectangles(gt_poly)
         dt_poly, _ = min_area_rectangles(dt_poly)
-        ground = _subset(ground, big_enough, gt_poly)
+        ground = ground.subset(big_enough, gt_poly)
         ignore = ignore[big_enough]
         gt_poly = ground.ann_poly
     rules = VocRules(strict=proto.strict, eval_mode=eval_mode, float32=proto.float32)
@@ -61,9 +61,3 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
             "timings_s": {k: round(v, 4) for k, v in out.timings.items()}}
     return EvalResult("rotated", proto.name, params, {"mAP": mean_ap}, out.curves.precision11, out.curves.recall,
                       np.zeros(0), summary_lines(proto, eval_mode, thr[0], mean_ap, rows), rows, info)
-
-
-def _subset(gt: RotatedGroundTruth, keep: np.ndarray, polys: np.ndarray) -> RotatedGroundTruth:
-    return RotatedGroundTruth(gt.source, gt.img_names, gt.class_names, gt.ann_img[keep], gt.ann_cat[keep],
-                              polys[keep], gt.ann_difficulty[keep], [w for w, k in zip(gt.ann_where, keep) if k],
-                              gt.json_img_ids, gt.json_cat_ids)

@@ -169,3 +169,25 @@ def test_numeric_image_names_evaluate(tmp_path):
     (det / "Task1_plane.txt").write_text("00012 0.9 0 0 10 0 10 10 0 10\n00013 0.8 20 20 30 20 30 30 20 30\n")
     r = evaluate(str(gt), str(det), metric="rotated", classes=["plane"], device="cpu")
     assert r.per_class_rows[0]["AP"] == pytest.approx(0.5454545454545454, abs=1e-12)  # 1 of 2 found: 11-pt AP
+
+
+def test_degenerate_polygons_are_located_in_the_warning(tmp_path, capsys):
+    """A zero-area ground truth (folder: file and line; JSON: record) and detection are named on stderr."""
+    import json
+
+    from evaluators import evaluate
+
+    gt, det = tmp_path / "labelTxt", tmp_path / "det"
+    gt.mkdir()
+    det.mkdir()
+    (gt / "P1.txt").write_text("imagesource:x\n0 0 10 0 10 10 0 10 plane 0\n0 0 5 5 10 10 0 0 plane 0\n")
+    (det / "Task1_plane.txt").write_text("P1 0.9 0 0 10 0 10 10 0 10\nP1 0.8 1 1 1 1 1 1 1 1\n")
+    evaluate(str(gt), str(det), metric="rotated", classes=["plane"], device="cpu")
+    err = capsys.readouterr().err
+    assert f"{gt / 'P1.txt'}, line 3" in err and f"{det / 'Task1_plane.txt'}, line 2" in err
+    ann = {"images": [{"id": 7, "file_name": "P1.png"}], "categories": [{"id": 1, "name": "plane"}],
+           "annotations": [{"id": 1, "image_id": 7, "category_id": 1, "poly": [0, 0, 10, 0, 10, 10, 0, 10]},
+                           {"id": 2, "image_id": 7, "category_id": 1, "poly": [0, 0, 5, 5, 10, 10, 0, 0]}]}
+    (tmp_path / "gt.json").write_text(json.dumps(ann))
+    evaluate(str(tmp_path / "gt.json"), str(det), metric="rotated", device="cpu")
+    assert "gt.json 'annotations' record #1" in capsys.readouterr().err

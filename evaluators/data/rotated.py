@@ -39,9 +39,22 @@ class RotatedGroundTruth(PositionalIds):
     ann_cat: np.ndarray
     ann_poly: np.ndarray  # (N, 8) float64
     ann_difficulty: np.ndarray  # (N,) int64
-    ann_where: List[str]
+    ann_line: np.ndarray  # (N,) line in its image's label file (folder input) or annotation record (JSON)
     json_img_ids: Optional[Dict[int, int]] = None  # COCO image id -> image index (JSON ground truth)
     json_cat_ids: Optional[Dict[int, int]] = None  # COCO category id -> class index
+    label_files: Optional[List[str]] = None  # per image, its label file (folder input)
+
+    def where(self, i: int) -> str:
+        """The file and line (or record) of object ``i``, for messages."""
+        if self.label_files is not None:
+            return f"{self.label_files[int(self.ann_img[i])]}, line {int(self.ann_line[i])}"
+        return f"{self.source} 'annotations' record #{int(self.ann_line[i])}"
+
+    def subset(self, keep: np.ndarray, polys: np.ndarray) -> "RotatedGroundTruth":
+        """The objects where ``keep`` is True, with ``polys`` (all objects) as their polygons."""
+        return RotatedGroundTruth(self.source, self.img_names, self.class_names, self.ann_img[keep], self.ann_cat[keep],
+                                  polys[keep], self.ann_difficulty[keep], self.ann_line[keep], self.json_img_ids,
+                                  self.json_cat_ids, self.label_files)
 
 
 @dataclass
@@ -84,10 +97,8 @@ def load_rotated_ground_truth(gt: Union[PathLike, Mapping[str, Any]], classes: O
         other = sorted(str(c) for c in known[np.unique(inverse[cls < 0])])
         log(f"ground truth: {int(cls.size - keep.size)} objects of classes outside the evaluated list are not used "
             f"({', '.join(other)}); pass classes= to evaluate them")
-    paths = [str(p) for p in cols.paths]
-    where = [f"{paths[i]}, line {n}" for i, n in zip(cols.image[keep].tolist(), cols.line[keep].tolist())]
     return RotatedGroundTruth(str(gt), list(cols.images), names, cols.image[keep], cls[keep], cols.poly[keep],
-                              cols.difficulty[keep], where)
+                              cols.difficulty[keep], cols.line[keep], label_files=[str(p) for p in cols.paths])
 
 
 def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
@@ -108,7 +119,7 @@ def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
         images = [im for im, s in zip(images, stems) if s in keep]
         stems = [s for s in stems if s in keep]
     json_img = {int(im["id"]): i for i, im in enumerate(images)}
-    img, cat, poly, diff, where = [], [], [], [], []
+    img, cat, poly, diff, record = [], [], [], [], []
     for n, ann in enumerate(data["annotations"]):
         i = json_img.get(int(ann["image_id"]))
         k = json_cat.get(int(ann["category_id"]))
@@ -117,9 +128,10 @@ def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
         img.append(i); cat.append(k)
         poly.append(_json_poly(ann, f"{source} 'annotations'", n, gt=True))
         diff.append(int(ann.get("difficulty", ann.get("difficult", 0)) or 0))
-        where.append(f"{source} 'annotations' record #{n}")
+        record.append(n)
     return RotatedGroundTruth(source, stems, names, np.asarray(img, np.int64), np.asarray(cat, np.int64),
-                              dota.polys_array(poly), np.asarray(diff, np.int64), where, json_img, json_cat)
+                              dota.polys_array(poly), np.asarray(diff, np.int64), np.asarray(record, np.int64),
+                              json_img, json_cat)
 
 
 class RotatedReading:
@@ -261,7 +273,7 @@ def _preds_from_json(preds, gt: RotatedGroundTruth, log) -> RotatedPredictions:
 def warn_degenerate(gt: RotatedGroundTruth, dt: RotatedPredictions) -> None:
     """Say where polygons with zero (net) area are: they are evaluated as the devkit evaluates them, but
     they are almost always a bug upstream (collinear corners, a bow-tie corner order)."""
-    for what, polys, where in (("ground-truth object", gt.ann_poly, lambda i: gt.ann_where[i]),
+    for what, polys, where in (("ground-truth object", gt.ann_poly, gt.where),
                                ("detection", dt.poly, dt.where)):
         if polys.shape[0] == 0:
             continue
