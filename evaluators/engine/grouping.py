@@ -91,13 +91,13 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     np.cumsum(counts[:-1], out=first[1:])
     rank = np.arange(d_order.size) - first[dt_group]
     cut = rank < params.max_dets[-1]
-    d_sel = d_order[cut]
     # by_score[k] sits at position where[k] of d_order; kept positions renumbered after the cut
     where = np.empty_like(by_group)
     where[by_group] = np.arange(by_group.size)
-    if cut.all():
-        score_order = where
+    if cut.all():  # nothing cut (the VOC family has no cap): no selection copies
+        d_sel, cut, score_order = d_order, slice(None), where
     else:
+        d_sel = d_order[cut]
         new_pos = np.cumsum(cut) - 1
         score_order = new_pos[where[cut[where]]]
     return Groups(

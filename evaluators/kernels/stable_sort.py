@@ -45,6 +45,8 @@ def stable_argsort_descending(values: np.ndarray) -> np.ndarray:
     new_run = np.empty(n, np.int64)
     new_run[0] = 0
     np.not_equal(ranked[1:], ranked[:-1], out=new_run[1:])  # -0.0 == 0.0: one run, as the stable sort
+    if new_run[1:].all():
+        return order  # no ties: the sorted order is unique, hence the stable one
     packed = np.cumsum(new_run) * n
     packed += order
     packed.sort()
