@@ -61,12 +61,15 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         p_det.append(det); p_gt.append(gt)
     empty = torch.zeros(0, dtype=torch.int64, device=device)
     all_det = torch.cat(p_det) if p_det else empty
-    # polygon tables only for the detections that have a candidate at all
-    used = torch.unique(all_det)
+    # polygon tables only for the detections that have a candidate at all (``local``: their table row)
+    has_pair = torch.zeros(live.size, dtype=torch.bool, device=device)
+    has_pair[all_det] = True
+    used = torch.nonzero(has_pair).flatten()
+    local = torch.cumsum(has_pair, 0) - 1
     d = Quads.build(d_raw[used])
     dets, gts, ious, exact, bounds, nan_dets = [], [], [], [], [], []
     for det, gt in zip(p_det, p_gt):  # det: index among the live detections
-        dl = torch.searchsorted(used, det)
+        dl = local[det]
         gb, db = g_box[gt], d_box[det]
         ow = (torch.minimum(gb[:, 2], db[:, 2]) - torch.maximum(gb[:, 0], db[:, 0])).clamp(min=0.0)
         oh = (torch.minimum(gb[:, 3], db[:, 3]) - torch.maximum(gb[:, 1], db[:, 1])).clamp(min=0.0)

@@ -270,8 +270,11 @@ def _clipped_area(x, y, cx, cy, cex, cey) -> torch.Tensor:
         py = torch.stack([y, iy], 2).view(x.shape[0], 2 * k)
         n = keep.sum(1)
         width = int(n.max())
-        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :width]
-        x, y = torch.gather(px, 1, order), torch.gather(py, 1, order)
+        # compaction: kept vertices move left in order (column = rank among the kept), the others to a spare
+        # last column that is cut off
+        column = torch.where(keep, torch.cumsum(keep, 1) - 1, torch.full_like(n, width)[:, None])
+        x = torch.zeros((px.shape[0], width + 1), dtype=px.dtype, device=px.device).scatter_(1, column, px)[:, :width]
+        y = torch.zeros((py.shape[0], width + 1), dtype=py.dtype, device=py.device).scatter_(1, column, py)[:, :width]
     if x.shape[1] == 0:
         return torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
     return polygon_area(x, y, n).abs()
