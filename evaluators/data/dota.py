@@ -18,6 +18,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import InputFileError, RecordError
+from ..kernels.stable_sort import stable_argsort_int
 from .text_rows import csv_float_options, is_float, is_int, numeric_columns, read_name_number_rows, text_categories
 
 DOTA_V1_CLASSES: Tuple[str, ...] = (
@@ -239,8 +240,6 @@ def load_label_columns(folder: Path, imageset: Optional[Iterable[str]] = None) -
                       np.asarray([o.line for o in objects], np.int64)))
     image, poly, name, difficulty, line = (np.concatenate(cols) for cols in zip(*parts))
     if careful:  # back to image order (stable: file order within an image)
-        from ..kernels.stable_sort import stable_argsort_int
-
         order = stable_argsort_int(image)
         image, poly, name, difficulty, line = image[order], poly[order], name[order], difficulty[order], line[order]
     return LabelColumns(names, paths, image, poly, name, difficulty, line)
