@@ -36,25 +36,12 @@ def overlap_pairs(a_group: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_gro
     never meet, so every pair comes once. Owners are visited in sorted order (cache-friendly searches
     and gathers); the order of the pairs is not part of the contract.
     """
-    floored = _floor_keys((a_group, b_group), (a_lo, b_lo), (a_hi + pad, b_hi + pad))
-    if floored is not None:
-        (a_key, b_key), (a_end, b_end) = floored
-        a_end, b_end = a_end + 1, b_end + 1  # keys <= floor(end): searched "left" of end + 1
-    else:
-        starts, rank = np.unique(np.concatenate([a_lo, b_lo]), return_inverse=True)
-        span = np.int64(starts.size + 1)
-        a_key = a_group.astype(np.int64) * span + rank[: a_lo.size]
-        b_key = b_group.astype(np.int64) * span + rank[a_lo.size:]
-        a_end = a_group.astype(np.int64) * span + np.searchsorted(starts, a_hi + pad, side="right")
-        b_end = b_group.astype(np.int64) * span + np.searchsorted(starts, b_hi + pad, side="right")
+    (a_key, b_key), (a_end, b_end), floored = _sweep_keys((a_group, b_group), (a_lo, b_lo), (a_hi, b_hi), pad)
     a_order, b_order = stable_argsort_int(a_key), stable_argsort_int(b_key)
     a_sorted, b_sorted = a_key[a_order], b_key[b_order]
-    # every extent in sorted order: the cut-back below reads them at sorted positions
-    a_dims = [(a_lo, a_hi)] + list(also[0] if also else [])
-    b_dims = [(b_lo, b_hi)] + list(also[1] if also else [])
-    a_dims = [(lo[a_order], hi[a_order]) for lo, hi in a_dims]
-    b_dims = [(lo[b_order], hi[b_order]) for lo, hi in b_dims]
-    cut_x = floored is not None  # floored keys: drop the pairs that only touch within the pixel
+    # every extent in sorted order: the cut-back reads them at sorted positions
+    a_dims = [(lo[a_order], hi[a_order]) for lo, hi in [(a_lo, a_hi), *(also[0] if also else [])]]
+    b_dims = [(lo[b_order], hi[b_order]) for lo, hi in [(b_lo, b_hi), *(also[1] if also else [])]]
     chunks = [
         _expand(np.searchsorted(b_sorted, a_sorted, "left"), np.searchsorted(b_sorted, a_end[a_order], "left"),
                 max_pairs, swap=False),
@@ -62,14 +49,7 @@ def overlap_pairs(a_group: np.ndarray, a_lo: np.ndarray, a_hi: np.ndarray, b_gro
                 max_pairs, swap=True),
     ]
     for i, j in (pair for chunk in chunks for pair in chunk):
-        ok = None
-        for k, ((alo, ahi), (blo, bhi)) in enumerate(zip(a_dims, b_dims)):
-            if k == 0 and not cut_x:
-                continue
-            dim_ok = (alo[i] <= bhi[j] + pad) & (blo[j] <= ahi[i] + pad)
-            ok = dim_ok if ok is None else ok & dim_ok
-        if ok is not None:
-            i, j = i[ok], j[ok]
+        i, j = _cut_back(i, j, a_dims, b_dims, pad, floored)
         if i.size:
             yield a_order[i], b_order[j]
 
@@ -78,31 +58,47 @@ def self_overlap_pairs(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: f
                        max_pairs: int = 1 << 22, also: Extents = ()) -> Pairs:
     """Chunks of (i, j), i != j, each unordered same-group pair with overlapping extents once (and
     overlapping ``also`` extents, as in :func:`overlap_pairs`)."""
-    floored = _floor_keys((group,), (lo,), (hi + pad,))
-    if floored is not None:
-        (key,), (end,) = floored
-        end = end + 1
-    else:
-        starts, rank = np.unique(lo, return_inverse=True)
-        span = np.int64(starts.size + 1)
-        key = group.astype(np.int64) * span + rank
-        end = group.astype(np.int64) * span + np.searchsorted(starts, hi + pad, side="right")
+    (key,), (end,), floored = _sweep_keys((group,), (lo,), (hi,), pad)
     order = stable_argsort_int(key)
     dims = [(d_lo[order], d_hi[order]) for d_lo, d_hi in [(lo, hi), *also]]
-    cut_x = floored is not None
     # boxes after this one in (group, key) order that start before its end: equal keys count once
     first = np.arange(1, order.size + 1)
     for i, j in _expand(first, np.searchsorted(key[order], end[order], "left"), max_pairs, swap=False):
-        ok = None
-        for k, (d_lo, d_hi) in enumerate(dims):
-            if k == 0 and not cut_x:
-                continue
-            dim_ok = (d_lo[i] <= d_hi[j] + pad) & (d_lo[j] <= d_hi[i] + pad)
-            ok = dim_ok if ok is None else ok & dim_ok
-        if ok is not None:
-            i, j = i[ok], j[ok]
+        i, j = _cut_back(i, j, dims, dims, pad, floored)
         if i.size:
             yield order[i], order[j]
+
+
+def _sweep_keys(groups, los, his, pad: float):
+    """``(keys, ends, floored)`` per side: a box's sort key, and the key its extent ends before (searched
+    "left"), both as int64 with the group in the high part. Floored edges when they fit (the pairs then
+    need the exact cut-back of :func:`_cut_back`), else exact ranks of the left edges."""
+    ends = tuple(hi + pad for hi in his)
+    floored = _floor_keys(groups, los, ends)
+    if floored is not None:
+        keys, end_keys = floored
+        return keys, [e + 1 for e in end_keys], True  # keys <= floor(end): searched "left" of end + 1
+    starts, rank = np.unique(np.concatenate(los), return_inverse=True)
+    span = np.int64(starts.size + 1)
+    keys, end_keys, at = [], [], 0
+    for g, lo, end in zip(groups, los, ends):
+        high = g.astype(np.int64) * span
+        keys.append(high + rank.reshape(-1)[at: at + lo.size])
+        end_keys.append(high + np.searchsorted(starts, end, side="right"))
+        at += lo.size
+    return keys, end_keys, False
+
+
+def _cut_back(i, j, a_dims, b_dims, pad: float, floored: bool):
+    """The pairs whose extents overlap in every dimension (the first, swept one only needs the check when
+    its keys were floored)."""
+    ok = None
+    for k, ((alo, ahi), (blo, bhi)) in enumerate(zip(a_dims, b_dims)):
+        if k == 0 and not floored:
+            continue
+        dim_ok = (alo[i] <= bhi[j] + pad) & (blo[j] <= ahi[i] + pad)
+        ok = dim_ok if ok is None else ok & dim_ok
+    return (i, j) if ok is None else (i[ok], j[ok])
 
 
 def _floor_keys(groups, los, ends):
