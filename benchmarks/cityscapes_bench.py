@@ -192,14 +192,6 @@ def child(mode: str, root: str, out: str, workers: int) -> int:
     return 0
 
 
-def _last_json(stdout: str):
-    lines = [line for line in stdout.splitlines() if line.strip()]
-    try:
-        return json.loads(lines[-1]) if lines else None
-    except ValueError:
-        return None
-
-
 def main(argv: Sequence[str] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child", choices=["ours", "plain", "read", "generate"], help=argparse.SUPPRESS)
@@ -218,7 +210,7 @@ def main(argv: Sequence[str] = None) -> int:
     if args.child:
         return child(args.child, args.src, args.dst, int(args.workers.split(",")[0]))
 
-    from run import child_env, measure  # same folder
+    from run import child_env, last_json_value, measure  # same folder
 
     src = args.data / f"images{args.images}-seed{args.seed}"
     print(f"generating/reusing {src}", file=sys.stderr)
@@ -237,7 +229,7 @@ def main(argv: Sequence[str] = None) -> int:
         cmd = [sys.executable, str(Path(__file__).resolve()), *extra, "--src", str(src), "--dst", str(dst)]
         print(f"running {label}", file=sys.stderr)
         m = measure(cmd, REPO, env, args.timeout)
-        res = _last_json(m.stdout) if m.returncode == 0 and not m.timed_out else None
+        res = last_json_value(m.stdout) if m.returncode == 0 and not m.timed_out else None
         if res is None:
             print(m.stderr[-3000:], file=sys.stderr)
         out_json = dst / "instancesonly_filtered_gtFine_train.json"

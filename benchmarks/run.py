@@ -249,16 +249,19 @@ def named_stats(task: str, stats: Sequence[float]) -> Stats:
     return dict(zip(keys_for(task), (float(v) for v in values)))
 
 
-def last_json_line(stdout: str) -> Optional[list]:
-    """The JSON list a child prints on its last non-empty line, or None."""
+def last_json_value(stdout: str, kind: type = object):
+    """The JSON value (of type ``kind``) a child prints on its last non-empty line, or None."""
     lines = [line for line in stdout.splitlines() if line.strip()]
-    if not lines:
-        return None
     try:
-        value = json.loads(lines[-1])
+        value = json.loads(lines[-1]) if lines else None
     except ValueError:
         return None
-    return value if isinstance(value, list) else None
+    return value if isinstance(value, kind) else None
+
+
+def last_json_line(stdout: str) -> Optional[list]:
+    """The JSON list a child prints on its last non-empty line, or None."""
+    return last_json_value(stdout, list)
 
 
 def read_ours_stats(path: Path, task: str) -> Optional[Stats]:

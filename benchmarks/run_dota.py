@@ -110,12 +110,9 @@ class Result(BaseResult):
 
 def last_json(stdout: str) -> Optional[dict]:
     """The JSON object a child prints on its last non-empty line, or None."""
-    lines = [ln for ln in stdout.splitlines() if ln.strip()]
-    try:
-        value = json.loads(lines[-1]) if lines else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    from run import last_json_value  # same folder
+
+    return last_json_value(stdout, dict)
 
 
 # --------------------------------------------------------------------------- runs

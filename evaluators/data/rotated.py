@@ -135,17 +135,15 @@ def _gt_from_json(gt, classes, imageset, log) -> RotatedGroundTruth:
 
 
 class RotatedReading:
-    """The text inputs of a rotated evaluation being parsed on background threads, started as soon as
+    """The text inputs of a rotated evaluation being parsed on a background thread, started as soon as
     the paths are known (pandas' tokenizer releases the GIL: the main thread meanwhile imports torch or
     reads the rest). A labelTxt folder is read first, then the Task1 files, largest first. Use as a
     context manager; results re-raise their parse errors, which name file and line."""
 
-    def __init__(self, gt: Any, preds: Any, imageset: Optional[Sequence[str]] = None,
-                 threads: Optional[int] = None) -> None:
+    def __init__(self, gt: Any, preds: Any, imageset: Optional[Sequence[str]] = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        # one thread while torch is still to be imported (the import needs the other core), else two
-        self._pool = ThreadPoolExecutor(max_workers=threads or (2 if "torch" in sys.modules else 1))
+        self._pool = ThreadPoolExecutor(max_workers=1)  # the caller's thread joins in (see task1)
         self._labels = None
         if _is_folder(gt):
             self._labels = self._pool.submit(dota.load_label_columns, Path(gt), imageset)

@@ -95,11 +95,12 @@ def build_groups(gt: GroundTruth, dt: Predictions, params: EvalParams, gt_mask: 
     where = np.empty_like(by_group)
     where[by_group] = np.arange(by_group.size)
     if cut.all():  # nothing cut (the VOC family has no cap): no selection copies
-        d_sel, cut, score_order = d_order, slice(None), where
+        cut = slice(None)
+        score_order = where
     else:
-        d_sel = d_order[cut]
         new_pos = np.cumsum(cut) - 1
         score_order = new_pos[where[cut[where]]]
+    d_sel = d_order[cut]
     return Groups(
         img_ids=img_ids, cat_ids=cat_ids, n_slots=n_slots,
         gt_row=g_keep[g_order], gt_group=gt_group,
