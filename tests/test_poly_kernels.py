@@ -34,6 +34,17 @@ N_TINY = 200
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+BACKENDS = ("numpy", "torch")
+backends = pytest.mark.parametrize("backend", BACKENDS)
+
+
+def _on(backend: str, a: np.ndarray):
+    """``a`` as the kernels' input on ``backend`` (the kernels follow the array type they are given)."""
+    return a if backend == "numpy" else torch.from_numpy(a)
+
+
+def _np(x) -> np.ndarray:
+    return x if isinstance(x, np.ndarray) else x.cpu().numpy()
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -75,17 +86,18 @@ def _tiny():
 # poly_iou
 # ----------------------------------------------------------------------------------------
 
-def _check_poly_iou(ps, qs, ref, kind):
-    got = poly_iou(torch.from_numpy(ps), torch.from_numpy(qs)).numpy()
+def _check_poly_iou(ps, qs, ref, kind, backend="torch"):
+    got = _np(poly_iou(_on(backend, ps), _on(backend, qs)))
     bad = np.flatnonzero(~_same_bits(got, ref))
     assert bad.size == 0, [(int(i), str(kind[i]), float(got[i]), float(ref[i]), ps[i].tolist(), qs[i].tolist())
                            for i in bad[:5]]
 
 
-def test_poly_iou_bitwise_equal_to_devkit():
+@backends
+def test_poly_iou_bitwise_equal_to_devkit(backend):
     ps, qs, ref, kind, skipped = _regular()
     assert ps.shape[0] >= 2 * N_PAIRS - 10 and skipped <= 10  # undefined pairs occur for tiny quads only
-    _check_poly_iou(ps, qs, ref, kind)
+    _check_poly_iou(ps, qs, ref, kind, backend)
     # the pairs really hit the interesting values
     half = kind == "intbox_half"
     assert np.count_nonzero(ref[half] == 0.5) > 100
@@ -101,22 +113,38 @@ def test_poly_iou_bitwise_equal_to_devkit_tiny():
     _check_poly_iou(ps, qs, ref, kind)
 
 
-def test_poly_iou_small_batches_and_empty():
+@backends
+def test_poly_iou_small_batches_and_empty(backend):
     """Row results do not depend on the batch they are computed in; N = 0 works."""
     ps, qs, ref, _, _ = _regular()
     for lo, hi in ((0, 1), (5, 9), (100, 357)):
-        got = poly_iou(torch.from_numpy(ps[lo:hi]), torch.from_numpy(qs[lo:hi])).numpy()
+        got = _np(poly_iou(_on(backend, ps[lo:hi]), _on(backend, qs[lo:hi])))
         assert _same_bits(got, ref[lo:hi]).all()
-    assert poly_iou(torch.zeros((0, 8), dtype=torch.float64), torch.zeros((0, 8), dtype=torch.float64)).shape == (0,)
+    empty = _on(backend, np.zeros((0, 8)))
+    assert poly_iou(empty, empty).shape == (0,)
+
+
+def test_kernels_give_the_same_bits_on_numpy_and_torch():
+    """poly_iou and decision_iou (values and exact flags) on numpy arrays and torch tensors agree bit for bit,
+    tiny quads included (where both deviate from the devkit alike). The error bounds agree to a few ulps:
+    they use a square root (the shortest edge), which torch's vectorised CPU kernel does not round
+    correctly in every case; the bounds are tolerances only, never results."""
+    for ps, qs, _, _, _ in (_regular(), _tiny()):
+        assert _same_bits(_np(poly_iou(ps, qs)), _np(poly_iou(torch.from_numpy(ps), torch.from_numpy(qs)))).all()
+        a = decision_iou(ps, qs, (0.5, 0.1))
+        b = decision_iou(torch.from_numpy(ps), torch.from_numpy(qs), (0.5, 0.1))
+        assert isinstance(a[0], np.ndarray) and isinstance(b[0], torch.Tensor)
+        assert _same_bits(a[0], _np(b[0])).all()
+        np.testing.assert_allclose(a[2], _np(b[2]), rtol=1e-15, atol=0)
+        assert np.array_equal(a[1], _np(b[1]))
 
 
 # ----------------------------------------------------------------------------------------
 # decision_iou
 # ----------------------------------------------------------------------------------------
 
-def _check_decision_iou(ps, qs, ref, kind):
-    iou, exact, bound = decision_iou(torch.from_numpy(ps), torch.from_numpy(qs), (0.5, 0.1))
-    iou, exact, bound = iou.numpy(), exact.numpy(), bound.numpy()
+def _check_decision_iou(ps, qs, ref, kind, backend="torch"):
+    iou, exact, bound = (_np(t) for t in decision_iou(_on(backend, ps), _on(backend, qs), (0.5, 0.1)))
     bad = []
     for t in (0.5, 0.1):
         wrong = np.flatnonzero((iou > t) != (ref > t))
@@ -131,9 +159,10 @@ def _check_decision_iou(ps, qs, ref, kind):
     return exact
 
 
-def test_decision_iou_decides_as_devkit():
+@backends
+def test_decision_iou_decides_as_devkit(backend):
     ps, qs, ref, kind, _ = _regular()
-    exact = _check_decision_iou(ps, qs, ref, kind)
+    exact = _check_decision_iou(ps, qs, ref, kind, backend)
     assert exact.any() and not exact.all()  # both the fast path and the exact recomputation are exercised
     near = np.abs(ref - 0.5) < 1e-14
     assert near.sum() > 100 and exact[near].all()  # values a few ulps from the threshold are polyiou's own
@@ -145,9 +174,10 @@ def test_decision_iou_decides_as_devkit_tiny():
     _check_decision_iou(ps, qs, ref, kind)
 
 
-def test_decision_iou_empty():
-    iou, exact, bound = decision_iou(torch.zeros((0, 8), dtype=torch.float64),
-                                     torch.zeros((0, 8), dtype=torch.float64), (0.5,))
+@backends
+def test_decision_iou_empty(backend):
+    empty = _on(backend, np.zeros((0, 8)))
+    iou, exact, bound = decision_iou(empty, empty, (0.5,))
     assert iou.shape == exact.shape == bound.shape == (0,)
 
 
@@ -264,10 +294,11 @@ def _coincident_pairs(seed: int, n: int = 150):
     }
 
 
+@backends
 @pytest.mark.parametrize("seed", [0, 1])
-def test_decision_iou_on_coincident_edges(seed):
+def test_decision_iou_on_coincident_edges(seed, backend):
     for kind, (p, q) in _coincident_pairs(seed).items():
-        iou, exact, bound = (t.numpy() for t in decision_iou(torch.from_numpy(p), torch.from_numpy(q), (0.5, 0.1)))
+        iou, exact, bound = (_np(t) for t in decision_iou(_on(backend, p), _on(backend, q), (0.5, 0.1)))
         ref = np.array([polyiou_ref(a, b) for a, b in zip(p, q)])
         assert np.all(np.abs(iou - ref) <= bound), kind
         for t in (0.5, 0.1):
