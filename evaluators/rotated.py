@@ -5,9 +5,9 @@ import contextlib
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
-import torch
 
 from .data.jsonio import PathLike, gc_paused
+from .device import cpu_workers
 from .data.rotated import (RotatedReading, load_rotated_ground_truth, load_rotated_predictions,
                            resolve_imageset, warn_degenerate)
 from .engine.poly_pairs import polygon_candidates
@@ -20,9 +20,11 @@ from .result import EvalResult
 
 def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol: str = "dota-v1.0",
                      eval_mode: str = "11points", iou_thr: float = 0.5, classes: Optional[Sequence[str]] = None,
-                     imageset: Optional[Union[PathLike, Sequence[str]]] = None, device: torch.device,
-                     log: Optional[Callable[[str], None]] = None, reading: Optional[RotatedReading] = None) -> EvalResult:
-    """DOTA Task1 mAP of ``preds`` (Task1 folder or results JSON) against ``gt`` (labelTxt folder or JSON).
+                     imageset: Optional[Union[PathLike, Sequence[str]]] = None, device: Any,
+                     log: Optional[Callable[[str], None]] = None, reading: Optional[RotatedReading] = None,
+                     workers: Optional[int] = None) -> EvalResult:
+    """DOTA Task1 mAP of ``preds`` (Task1 folder or results JSON) against ``gt`` (labelTxt folder or JSON)
+    on ``device`` (``"numpy"`` or a torch device; ``workers``: numpy's threads).
     ``reading``: the inputs' parsing, already started (with ``imageset`` already read) by the caller."""
     proto = get_protocol(protocol, eval_mode)
     if not (0.0 <= float(iou_thr) <= 1.0):
@@ -49,7 +51,7 @@ def evaluate_rotated(gt: Union[PathLike, Mapping[str, Any]], preds, *, protocol:
 
     def candidates(groups):
         return polygon_candidates(groups, gt_poly, dt_poly, thr, rules.strict, device,
-                                  devkit_prefilter=proto.devkit_prefilter)
+                                  devkit_prefilter=proto.devkit_prefilter, workers=cpu_workers(workers))
 
     with gc_paused():
         out = run_voc_engine(ground, dets, thr, ignore, rules, candidates, device, log)

@@ -41,7 +41,8 @@ JSON_SEEDS = range(3, N_SCENES, 10)  # 10 scenes also go through the JSON loader
 VARIANTS = [("dota-v1.0", "11points", False, True), ("dota-v1.0", "area", False, False),
             ("dota-v1.5", "11points", True, True), ("dota-v1.5", "area", True, False)]
 TOL = 1e-12
-WORKERS = 1  # the scenes are small: one torch thread is fastest (results do not depend on it)
+WORKERS = 1  # the scenes are small: one thread is fastest (results do not depend on it)
+DEVICES = ("numpy", "cpu")  # the engine on numpy arrays and on torch tensors
 
 
 # ----------------------------------------------------------------------------------------
@@ -164,9 +165,11 @@ def test_scenes_cover_the_interesting_cases():
                     "tied_scores"}
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("first", range(0, N_SCENES, CHUNK))
-def test_folders_match_devkit_reference(tmp_path, first):
-    """Per-class AP, counts, no_gt flags and mAP of 10 scenes x {v1.0, v1.5} x {11points, area}."""
+def test_folders_match_devkit_reference(tmp_path, first, device):
+    """Per-class AP, counts, no_gt flags and mAP of 10 scenes x {v1.0, v1.5} x {11points, area}, on the numpy
+    backend and on torch."""
     bad = []
     for seed in range(first, first + CHUNK):
         root = tmp_path / str(seed)
@@ -175,7 +178,7 @@ def test_folders_match_devkit_reference(tmp_path, first):
         for protocol, mode, count_difficult, use_07 in VARIANTS:
             res = evaluate(str(root / "labelTxt"), str(root / "det"), metric="rotated", protocol=protocol,
                            eval_mode=mode, classes=SCENE_CLASSES, imageset=_imageset_arg(root, gt, seed),
-                           device="cpu", workers=WORKERS)
+                           device=device, workers=WORKERS)
             bad += _check_against_ref(res, gt, dets, SCENE_CLASSES, count_difficult, use_07,
                                       f"seed {seed} {protocol} {mode}", cache)
     assert not bad, bad[:10]
@@ -240,10 +243,10 @@ def _variant_args(variant: str):
 
 def _check_block(label_dir: Path, det_dir: Path, imageset: Path, results: dict, classes):
     bad = []
-    for variant, per_class in results.items():
+    for (variant, per_class), device in itertools.product(results.items(), DEVICES):
         protocol, mode = _variant_args(variant)
         res = evaluate(str(label_dir), str(det_dir), metric="rotated", protocol=protocol, eval_mode=mode,
-                       classes=classes, imageset=str(imageset), device="cpu")
+                       classes=classes, imageset=str(imageset), device=device)
         rows = {r["name"]: r for r in res.per_class_rows}
         for cls in classes:
             want = per_class[cls]
@@ -253,10 +256,10 @@ def _check_block(label_dir: Path, det_dir: Path, imageset: Path, results: dict, 
             else:
                 ok = abs(row["AP"] - want) <= 1e-9 and not row["no_gt"]
             if not ok:
-                bad.append((variant, cls, row, want))
+                bad.append((variant, device, cls, row, want))
         mean = sum(0.0 if per_class[c] is None else per_class[c] for c in classes) / len(classes)
         if not abs(res.stats["mAP"] - mean) <= 1e-9:
-            bad.append((variant, "mAP", res.stats["mAP"], mean))
+            bad.append((variant, device, "mAP", res.stats["mAP"], mean))
     assert not bad, bad
 
 
@@ -318,8 +321,10 @@ def _run_all(tmp_path, labels: dict, task1: dict, classes):
     out = {}
     for protocol in ("dota-v1.0", "dota-v1.5", "mmrotate"):
         for mode in ("11points", "area"):
-            out[protocol, mode] = evaluate(str(tmp_path / "gt"), str(tmp_path / "det"), metric="rotated",
-                                           protocol=protocol, eval_mode=mode, classes=classes, device="cpu")
+            got = [evaluate(str(tmp_path / "gt"), str(tmp_path / "det"), metric="rotated", protocol=protocol,
+                            eval_mode=mode, classes=classes, device=device) for device in DEVICES]
+            assert len({_ap_tuple(r) for r in got}) == 1, [_ap_tuple(r) for r in got]  # numpy == torch
+            out[protocol, mode] = got[0]
     return out
 
 

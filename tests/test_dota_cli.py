@@ -96,6 +96,17 @@ def test_rotated_summary_and_json_equal_library(tmp_path, protocol, mode):
     assert not list(out.parent.glob(".*.tmp"))
 
 
+def test_rotated_numpy_device_prints_the_same_summary(tmp_path):
+    """--device numpy (the engine on numpy arrays, no torch import) prints what the torch backend prints."""
+    _scene(tmp_path)
+    res = _eval(_rotated_args(tmp_path, "--device", "numpy"))  # the last --device wins
+    assert res.exit_code == 0, (res.stdout, res.stderr)
+    lib = evaluate(str(tmp_path / "labelTxt"), str(tmp_path / "det"), metric="rotated", classes=SCENE_CLASSES,
+                   device="cpu")
+    assert res.stdout.splitlines() == lib.summary().splitlines()
+    assert "device numpy" in res.stderr
+
+
 def test_rotated_quiet_defaults(tmp_path):
     """-q: nothing on stderr; default protocol dota-v1.0 with 11 points; iou-thr passes through."""
     _scene(tmp_path)

@@ -89,3 +89,59 @@ def test_dataprep_commands_start_without_torch():
             f"{str(sample / 'instances_val2014_fakebbox100_results.json')!r}, device='cpu'); "
             "assert 'torch' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _tiny_dota(root: Path) -> tuple:
+    (root / "labelTxt").mkdir(parents=True)
+    (root / "det").mkdir()
+    (root / "labelTxt" / "P1.txt").write_text("0 0 10 0 10 10 0 10 plane 0\n20 20 30 20 30 30 20 30 ship 1\n")
+    (root / "det" / "Task1_plane.txt").write_text("P1 0.9 0 0 10 0 10 9 0 9\nP1 0.8 50 50 60 50 60 60 50 60\n")
+    return str(root / "labelTxt"), str(root / "det")
+
+
+def test_rotated_numpy_backend_never_imports_torch(tmp_path):
+    """device='numpy' (and 'auto' with a CPU-only torch build) runs the rotated engine on numpy arrays:
+    torch is never imported, and the numbers equal the torch backend's."""
+    import subprocess
+    import sys
+
+    from evaluators.device import gpu_possible
+
+    gt, det = _tiny_dota(tmp_path)
+    devices = ["numpy"] + ([] if gpu_possible() else ["auto"])
+    for device in devices:
+        code = ("import sys; from evaluators import evaluate; "
+                f"r = evaluate({gt!r}, {det!r}, metric='rotated', device={device!r}); "
+                "assert 'torch' not in sys.modules, 'torch imported'; "
+                "print(r.info['device'], repr(r.stats['mAP']))")
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+        want = evaluate(gt, det, metric="rotated", device="cpu")
+        assert out == ["numpy", repr(want.stats["mAP"])]
+        assert want.info["device"] == "cpu" and want.stats["mAP"] > 0
+
+
+def test_numpy_device_is_for_the_rotated_metric_only():
+    from evaluators.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="rotated") as info:
+        evaluate(GT, GT, metric="bbox", device="numpy")
+    assert "--device cpu" in str(info.value)
+
+
+def test_gpu_possible_reads_the_torch_build_without_importing_it(tmp_path, monkeypatch):
+    """A CPU-only build (version.py: cuda and hip None) rules a GPU out; a CUDA build does not."""
+    import importlib.util
+    import types
+
+    from evaluators import device as dev
+
+    (tmp_path / "torch").mkdir()
+    init = tmp_path / "torch" / "__init__.py"
+    init.write_text("")
+    spec = types.SimpleNamespace(origin=str(init))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    monkeypatch.setattr(dev.os.path, "exists", lambda p: True)  # pretend a GPU device node exists
+    (tmp_path / "torch" / "version.py").write_text("cuda: Optional[str] = None\nhip: Optional[str] = None\n")
+    assert dev.gpu_possible() is False
+    (tmp_path / "torch" / "version.py").write_text("cuda: Optional[str] = '12.4'\nhip: Optional[str] = None\n")
+    assert dev.gpu_possible() is True

@@ -13,44 +13,42 @@ threshold the first claimants.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-import torch
-
+from ..kernels.arrays import ops_of
 from .pairs import Candidates
 
 TP, FP, IGNORED = 1, 0, -1
 _POS_BITS = 21
 
 
-def match_best(cands: Candidates, n_det: int, gt_pos: torch.Tensor, gt_ignore: torch.Tensor,
-               thresholds: Sequence[float], strict: bool) -> torch.Tensor:
-    """(n_det, T) int8 states: 1 true positive, 0 false positive, -1 ignored.
+def match_best(cands: Candidates, n_det: int, gt_pos: Any, gt_ignore: Any, thresholds: Sequence[float],
+               strict: bool) -> Any:
+    """(n_det, T) int8 states: 1 true positive, 0 false positive, -1 ignored (arrays of the candidates'
+    backend: numpy or torch).
 
     ``cands`` must hold every pair that can pass the lowest threshold (detections index the kept,
     group-then-score ordered detections; ``gt_pos`` is the ground truth's position in its group).
     """
-    device = gt_pos.device
-    state = torch.zeros((n_det, len(thresholds)), dtype=torch.int8, device=device)
-    if cands.det.numel() == 0:
+    xp = ops_of(gt_pos)
+    state = xp.zeros((n_det, len(thresholds)), xp.int8)
+    if xp.size(cands.det) == 0:
         return state
-    _, iou_rank = torch.unique(cands.iou, return_inverse=True)
+    iou_rank = xp.unique_inverse(cands.iou)
     pos = gt_pos[cands.gt]
     if int(pos.max()) >= (1 << _POS_BITS):
         raise ValueError("too many ground truths in one (image, class) group for the match key")
     key = (iou_rank << _POS_BITS) | ((1 << _POS_BITS) - 1 - pos)  # higher IoU first, then earlier in file
-    best = torch.full((n_det,), -1, dtype=torch.int64, device=device)
-    best.scatter_reduce_(0, cands.det, key, "amax", include_self=True)
+    best = xp.scatter_max_(xp.full((n_det,), -1, xp.int64), cands.det, key)
     win = key == best[cands.det]
     w_det, w_gt, w_iou = cands.det[win], cands.gt[win], cands.iou[win]
     ignored = gt_ignore[w_gt]
-    big = torch.iinfo(torch.int64).max
-    n_gt = int(gt_pos.numel())
+    big = (1 << 63) - 1
+    n_gt = xp.size(gt_pos)
     for k, t in enumerate(thresholds):
         passed = w_iou > t if strict else w_iou >= t
         claim = passed & ~ignored
-        first = torch.full((n_gt,), big, dtype=torch.int64, device=device)
-        first.scatter_reduce_(0, w_gt[claim], w_det[claim], "amin", include_self=True)
+        first = xp.scatter_min_(xp.full((n_gt,), big, xp.int64), w_gt[claim], w_det[claim])
         tp = claim & (first[w_gt] == w_det)
         state[w_det[passed & ignored], k] = IGNORED
         state[w_det[tp], k] = TP

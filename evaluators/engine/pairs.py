@@ -7,23 +7,26 @@ same-group pairs in bounded chunks and filtered right away, which keeps memory f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import torch
 
 from .grouping import Groups, pair_chunks
 
-IouFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+if TYPE_CHECKING:
+    import torch
+
+IouFn = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]
 
 
 @dataclass
 class Candidates:
-    """Pairs sorted by detection (kept order): ``det`` and ``gt`` index ``Groups``' arrays."""
+    """Pairs sorted by detection (kept order): ``det`` and ``gt`` index ``Groups``' arrays (numpy arrays or
+    torch tensors, as the engine's backend)."""
 
-    det: torch.Tensor
-    gt: torch.Tensor
-    iou: torch.Tensor
+    det: Any
+    gt: Any
+    iou: Any
 
 
 def lowest_threshold(iou_thrs) -> float:
@@ -31,8 +34,10 @@ def lowest_threshold(iou_thrs) -> float:
     return float(min(min(t, 1 - 1e-10) for t in iou_thrs))
 
 
-def candidate_pairs(groups: Groups, iou_fn: IouFn, t_min: float, device: torch.device) -> Candidates:
+def candidate_pairs(groups: Groups, iou_fn: IouFn, t_min: float, device: "torch.device") -> Candidates:
     """All same-group pairs with ``iou_fn(det, gt) >= t_min``."""
+    import torch
+
     dets, gts, ious = [], [], []
     for det_np, gt_np in pair_chunks(groups):
         det = torch.from_numpy(det_np).to(device)
@@ -46,8 +51,10 @@ def candidate_pairs(groups: Groups, iou_fn: IouFn, t_min: float, device: torch.d
     return Candidates(torch.cat(dets), torch.cat(gts), torch.cat(ious))
 
 
-def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, device: torch.device) -> IouFn:
+def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, device: "torch.device") -> IouFn:
     """IoU function over kept-detection and evaluated-GT indices for box evaluation."""
+    import torch
+
     from ..kernels.box_iou import Boxes, box_iou_pairs
 
     d = Boxes.from_xywh(torch.as_tensor(dt_boxes, dtype=torch.float64, device=device))
@@ -57,7 +64,7 @@ def box_iou_fn(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray,
 
 
 def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_min: float,
-                    device: torch.device, max_chars: int = 1 << 22) -> "tuple[Candidates, tuple]":
+                    device: "torch.device", max_chars: int = 1 << 22) -> "tuple[Candidates, tuple]":
     """Candidate pairs for masks; detections are masks ``0..n_dt-1`` of ``catalog``, GTs follow.
 
     Phase 1 bounds every same-group pair from areas and boxes alone: i <= min(area_d, area_g, box
@@ -66,6 +73,8 @@ def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_
     masks of the surviving pairs, a bounded chunk at a time, and counts their intersections exactly.
     Returns the candidates and (decoded mask indices, their pixel totals) for the RLE sanity check.
     """
+    import torch
+
     from ..kernels.mask_iou import RunTable, mask_iou_pairs
     from ..kernels.rle import masks_to_runs
 
@@ -75,7 +84,7 @@ def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_
     x1, y1 = box[:, 0] + box[:, 2], box[:, 1] + box[:, 3]
     crowd_t = torch.as_tensor(gt_crowd, dtype=torch.bool, device=device)
 
-    def bound(det: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    def bound(det: "torch.Tensor", gt: "torch.Tensor") -> "torch.Tensor":
         g = gt + n_dt
         ow = (torch.minimum(x1[det], x1[g]) - torch.maximum(x0[det], x0[g])).clamp(min=0)
         oh = (torch.minimum(y1[det], y1[g]) - torch.maximum(y0[det], y0[g])).clamp(min=0)
@@ -105,6 +114,8 @@ def mask_candidates(groups: Groups, catalog, n_dt: int, gt_crowd: np.ndarray, t_
 def _chunks_by_chars(live: Candidates, catalog, n_dt: int, max_chars: int):
     """Split the live pairs into ranges whose masks' RLE strings total about ``max_chars`` characters, so
     decoded runs stay bounded in memory (a GT shared by two ranges is decoded twice)."""
+    import torch
+
     n = live.det.numel()
     if n == 0:
         return

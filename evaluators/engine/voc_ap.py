@@ -17,11 +17,12 @@ positives' precisions per class (area). ``float32`` repeats mmrotate's arithmeti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
 from .argmax_matching import IGNORED, TP
+from ..kernels.arrays import ops_of
 from ..kernels.stable_sort import stable_argsort_small
 
 RECALL_POINTS_11 = np.arange(0.0, 1.1, 0.1)
@@ -38,79 +39,85 @@ class VocCurves:
     recall: np.ndarray
 
 
-def voc_average_precision(state: torch.Tensor, slot: torch.Tensor, npos: torch.Tensor, n_slots: int,
-                          score_order: np.ndarray, eval_mode: str = "11points", float32: bool = False) -> VocCurves:
-    """AP per (threshold, class) from match states (N, T) and class slots of detections.
+def voc_average_precision(state: Any, slot: Any, npos: Any, n_slots: int, score_order: np.ndarray,
+                          eval_mode: str = "11points", float32: bool = False) -> VocCurves:
+    """AP per (threshold, class) from match states (N, T) and class slots of detections (numpy arrays or
+    torch tensors).
 
     ``score_order``: the detections' positions sorted by (descending score, file row), as grouping gives it
     (``Groups.dt_score_order``); a stable split by class turns it into the per-class VOC order."""
-    device = slot.device
-    by_slot = stable_argsort_small(slot.cpu().numpy()[score_order], n_slots)
-    order = torch.as_tensor(score_order[by_slot], device=device)
+    xp = ops_of(slot)
+    by_slot = stable_argsort_small(xp.to_numpy(slot)[score_order], n_slots)
+    order = xp.from_numpy(score_order[by_slot])
     T, K = state.shape[1], n_slots
-    ap = torch.zeros((T, K), dtype=torch.float64, device=device)
-    p11 = torch.zeros((T, 11, K), dtype=torch.float64, device=device)
-    recall = torch.zeros((T, K), dtype=torch.float64, device=device)
-    npos_f = npos.to(torch.float64)
+    ap = xp.zeros((T, K), xp.float64)
+    p11 = xp.zeros((T, 11, K), xp.float64)
+    recall = xp.zeros((T, K), xp.float64)
+    npos_f = xp.astype(npos, xp.float64)
+    slot_sorted = slot[order]
     for t in range(T):
         s = state[order, t]
         keep = s != IGNORED
-        sl = slot[order][keep]
-        is_tp = (s[keep] == TP).to(torch.int64)
-        seg_start = torch.searchsorted(sl, torch.arange(K, device=device))
-        cum = torch.cumsum(is_tp, 0)
-        base = torch.cat([torch.zeros(1, dtype=torch.int64, device=device), cum])[seg_start]
+        sl = slot_sorted[keep]
+        is_tp = xp.astype(s[keep] == TP, xp.int64)
+        seg_start = xp.searchsorted(sl, xp.arange(K))
+        cum = xp.cumsum(is_tp, 0)
+        base = xp.cat([xp.zeros(1, xp.int64), cum])[seg_start]
         tpc = cum - base[sl]
-        n = torch.arange(sl.numel(), device=device) - seg_start[sl] + 1  # detections so far in the class
-        tp_idx = torch.nonzero(is_tp).flatten()
+        n = xp.arange(xp.size(sl)) - seg_start[sl] + 1  # detections so far in the class
+        tp_idx = xp.nonzero(is_tp)
         k_tp, tp_c, n_c = sl[tp_idx], tpc[tp_idx], n[tp_idx]
-        rec = tp_c.to(torch.float64) / npos_f[k_tp]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a class without counted GT: NaN recall
+            rec = xp.astype(tp_c, xp.float64) / npos_f[k_tp]
         if float32:
-            prec = (tp_c.to(torch.float32) / torch.clamp(n_c.to(torch.float32), min=_EPS32)).to(torch.float64)
+            prec = xp.astype(xp.astype(tp_c, xp.float32) / xp.clamp(xp.astype(n_c, xp.float32), lo=_EPS32), xp.float64)
         else:
-            prec = tp_c.to(torch.float64) / torch.clamp(n_c.to(torch.float64), min=_EPS64)
+            prec = xp.astype(tp_c, xp.float64) / xp.clamp(xp.astype(n_c, xp.float64), lo=_EPS64)
         p11[t] = _eleven_points(rec, prec, k_tp, K)
         ap[t] = _sum_eleven(p11[t], float32) if eval_mode == "11points" else _area(rec, prec, k_tp, K, float32)
-        total = torch.bincount(k_tp, minlength=K).to(torch.float64)
-        recall[t] = total / npos_f
-    return VocCurves(ap.cpu().numpy(), p11.cpu().numpy(), recall.cpu().numpy())
+        total = xp.astype(xp.bincount(k_tp, minlength=K), xp.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            recall[t] = total / npos_f
+    return VocCurves(xp.to_numpy(ap), xp.to_numpy(p11), xp.to_numpy(recall))
 
 
-def _eleven_points(rec, prec, k, K) -> torch.Tensor:
+def _eleven_points(rec, prec, k, K):
     """(11, K): the largest precision at recall >= each threshold (0 where none)."""
-    thr = torch.as_tensor(RECALL_POINTS_11, dtype=torch.float64, device=rec.device)
-    reached = torch.searchsorted(thr, torch.nan_to_num(rec, nan=-1.0), right=True)  # thresholds <= rec
-    q = torch.zeros(K * 12, dtype=torch.float64, device=rec.device)
-    q.scatter_reduce_(0, k * 12 + reached, prec, "amax", include_self=True)
-    q = q.view(K, 12)[:, 1:]
-    q = torch.flip(torch.cummax(torch.flip(q, [1]), 1).values, [1])
-    return q.t().contiguous()
+    xp = ops_of(rec)
+    thr = xp.asarray(RECALL_POINTS_11, xp.float64)
+    reached = xp.searchsorted(thr, xp.nan_to_num(rec, nan=-1.0), right=True)  # thresholds <= rec
+    q = xp.scatter_max_(xp.zeros(K * 12, xp.float64), k * 12 + reached, prec)
+    q = q.reshape(K, 12)[:, 1:]
+    q = xp.flip(xp.cummax(xp.flip(q, 1), 1), 1)
+    return xp.copy(q.T)
 
 
-def _sum_eleven(p11: torch.Tensor, float32: bool) -> torch.Tensor:
+def _sum_eleven(p11, float32: bool):
+    xp = ops_of(p11)
     if float32:  # mmdet: float32 accumulator, then / 11
-        acc = torch.zeros(p11.shape[1], dtype=torch.float32, device=p11.device)
+        acc = xp.zeros(p11.shape[1], xp.float32)
         for r in range(11):
-            acc = acc + p11[r].to(torch.float32)
-        return (acc / 11).to(torch.float64)
-    ap = torch.zeros(p11.shape[1], dtype=torch.float64, device=p11.device)
+            acc = acc + xp.astype(p11[r], xp.float32)
+        return xp.astype(acc / xp.asarray(11, xp.float32), xp.float64)
+    ap = xp.zeros(p11.shape[1], xp.float64)
     for r in range(11):
         ap = ap + p11[r] / 11.0
     return ap
 
 
-def _area(rec, prec, k, K, float32: bool) -> torch.Tensor:
+def _area(rec, prec, k, K, float32: bool):
     """Sum over true positives of (recall step) x (envelope precision), per class."""
-    device = rec.device
-    if rec.numel() == 0:
-        return torch.zeros(K, dtype=torch.float64, device=device)
-    counts = torch.bincount(k, minlength=K)
-    start = torch.cumsum(counts, 0) - counts
-    col = torch.arange(k.numel(), device=device) - start[k]
-    grid = torch.full((K, int(counts.max())), -1.0, dtype=torch.float64, device=device)
+    xp = ops_of(rec)
+    if xp.size(rec) == 0:
+        return xp.zeros(K, xp.float64)
+    counts = xp.bincount(k, minlength=K)
+    start = xp.cumsum(counts, 0) - counts
+    col = xp.arange(xp.size(k)) - start[k]
+    grid = xp.full((K, int(counts.max())), -1.0, xp.float64)
     grid[k, col] = prec
-    env = torch.flip(torch.cummax(torch.flip(grid, [1]), 1).values, [1])[k, col]
-    prev = torch.where(col > 0, torch.roll(rec, 1), torch.zeros_like(rec))
+    env = xp.flip(xp.cummax(xp.flip(grid, 1), 1), 1)[k, col]
+    prev_rec = xp.cat([xp.zeros(1, xp.float64), rec[:-1]])
+    prev = xp.where(col > 0, prev_rec, 0.0)
     terms = (rec - prev) * env
-    out = torch.zeros(K, dtype=torch.float64, device=device).index_add_(0, k, terms)
-    return out.to(torch.float32).to(torch.float64) if float32 else out
+    out = xp.index_add_(xp.zeros(K, xp.float64), k, terms)
+    return xp.astype(xp.astype(out, xp.float32), xp.float64) if float32 else out

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Sequence
+from typing import Any, Callable, Dict, Sequence
 
 import numpy as np
-import torch
 
+from ..kernels.arrays import ops_for
 from ..params import EvalParams
 from .argmax_matching import match_best
 from .grouping import Groups, build_groups
@@ -43,8 +43,10 @@ class VocOutput:
 
 
 def run_voc_engine(gt, dt, thresholds: Sequence[float], gt_ignore: np.ndarray, rules: VocRules,
-                   candidates: Callable[[Groups], Candidates], device: torch.device, log=None) -> VocOutput:
-    """Evaluate ``dt`` against ``gt`` (tables with img/cat columns, classes 0..K-1) for every threshold."""
+                   candidates: Callable[[Groups], Candidates], device: Any, log=None) -> VocOutput:
+    """Evaluate ``dt`` against ``gt`` (tables with img/cat columns, classes 0..K-1) for every threshold, on
+    ``device``: ``"numpy"`` or a torch device (``candidates`` returns arrays of the same backend)."""
+    xp = ops_for(device)
     timings: Dict[str, float] = {}
     t0 = time.perf_counter()
     n_cls = int(gt.cat_ids.size)
@@ -57,7 +59,7 @@ def run_voc_engine(gt, dt, thresholds: Sequence[float], gt_ignore: np.ndarray, r
     cands = candidates(groups)
     timings["iou"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
+    as_t = lambda a: xp.from_numpy(np.asarray(a))  # noqa: E731
     state = match_best(cands, groups.dt_row.size, as_t(groups.gt_pos), as_t(ignore), params.iou_thrs, rules.strict)
     timings["match"] = time.perf_counter() - t0
     t0 = time.perf_counter()
