@@ -26,6 +26,8 @@ from ..kernels.sweep import overlap_pairs
 from .grouping import Groups
 from .pairs import Candidates
 
+_NUMPY_CHUNK = 1 << 16  # pairs per numpy chunk: the temporaries stay a few MB, which the allocator reuses
+
 
 def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray, thresholds: Sequence[float],
                        strict: bool, device: Any, devkit_prefilter: bool = True, workers: int = 1) -> Candidates:
@@ -88,6 +90,8 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         keep = (iou > t_min - bound) | (iou >= t_min)
         return det[keep], gt[keep], iou[keep], ex[keep], bound[keep], nan_det
 
+    if xp.is_numpy:  # numpy: chunks small enough for the allocator to reuse memory, shared by threads
+        p_det, p_gt = _split(p_det, _NUMPY_CHUNK), _split(p_gt, _NUMPY_CHUNK)
     if xp.is_numpy and workers > 1 and len(p_det) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -103,6 +107,11 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
     if xp.size(poisoned):  # the devkit's np.max over IoUs with a NaN (two zero-area polygons) is NaN: no match
         keep &= ~xp.isin(det, poisoned)
     return Candidates(xp.from_numpy(live)[det[keep]], gt[keep], iou[keep])
+
+
+def _split(arrays, size: int):
+    """The arrays cut into consecutive pieces of at most ``size`` entries (order kept)."""
+    return [a[lo:lo + size] for a in arrays for lo in range(0, max(len(a), 1), size)]
 
 
 def _exact_near_best(det, gt, iou, exact, bound, g, d, n_det: int):

@@ -171,7 +171,7 @@ def _cut(x, y, n, ax, ay, bx, by):
     idx = xp.arange(x.shape[1])[None, :]
     same_first = (_sig(x - x[:, :1]) == 0) & (_sig(y - y[:, :1]) == 0)
     tail = (same_first | (idx >= n[:, None])) & (idx > 0)
-    run = xp.flip(xp.cumprod(xp.astype(xp.flip(tail, 1), xp.int64), 1), 1).sum(1)
+    run = xp.sum_rows(xp.flip(xp.cumprod(xp.astype(xp.flip(tail, 1), xp.int64), 1), 1))
     n = n - xp.clamp(run - (x.shape[1] - n), lo=0)
     return x, y, n
 
@@ -179,10 +179,11 @@ def _cut(x, y, n, ax, ay, bx, by):
 def _compact(x, y, keep):
     """Move the kept entries of each row to the front (order kept); width = the longest row."""
     xp = ops_of(x)
-    m = keep.sum(1)
+    rank = xp.cumsum(keep, 1)
+    m = rank[:, -1] if keep.shape[1] else xp.zeros(keep.shape[0], xp.int64)
     width = int(m.max()) if xp.size(m) else 0
     # kept entries go to their rank among the kept, the others to a spare last column that is cut off
-    column = xp.where(keep, xp.cumsum(keep, 1) - 1, width + 0 * m[:, None])
+    column = xp.where(keep, rank - 1, width)
     ox = xp.scatter_columns(width + 1, column, x)[:, :width]
     oy = xp.scatter_columns(width + 1, column, y)[:, :width]
     return ox, oy, m
@@ -239,9 +240,9 @@ class Quads:
         y = xp.where(flip, xp.flip(y, 1), y)
         ex, ey = x[:, _NEXT] - x, y[:, _NEXT] - y
         turn = ex * ey[:, _NEXT] - ey * ex[:, _NEXT]
-        left = (turn > 0).sum(1)
-        simple = (turn != 0).all(1) & (left != 2) & (area != 0)
-        return cls(raw, x, y, ex, ey, abs(area), (turn > 0).all(1), simple, xp.amax(abs(raw), 1) + 1.0,
+        left = xp.sum_rows(turn > 0)
+        simple = xp.all_rows(turn != 0) & (left != 2) & (area != 0)
+        return cls(raw, x, y, ex, ey, abs(area), left == 4, simple, xp.amax(abs(raw), 1) + 1.0,
                    xp.amin(xp.sqrt(ex * ex + ey * ey), 1))
 
 
