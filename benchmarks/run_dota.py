@@ -125,7 +125,7 @@ def cuda_available() -> bool:
 
 
 def labels_for(tools: Sequence[str], devices: Sequence[str]) -> List[str]:
-    """``reference`` first, then ``ours[cpu]``, ``ours[cuda]``."""
+    """``reference`` first, then ``ours[numpy]``, ``ours[cpu]``, ``ours[cuda]`` (those asked for)."""
     labels = ["reference"] if "reference" in tools else []
     if "ours" in tools:
         labels += [f"ours[{d}]" for d in devices]
@@ -390,7 +390,7 @@ def header(meta: dict, args: argparse.Namespace) -> str:
         f"- versions: {versions()}",
         f"- wall: median of {args.repeat} run(s), whole process (bytecode compiled beforehand, as an installed "
         f"package has it), tools interleaved round by round; speedup: median "
-        f"over rounds of reference wall / ours wall; peak RSS: max over runs (ru_maxrss); torch threads "
+        f"over rounds of reference wall / ours wall; peak RSS: max over runs (ru_maxrss); CPU threads "
         f"for ours: {args.ours_threads or 'default'}",
     ]
     return "\n".join(lines + ["", ""])
@@ -418,8 +418,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     ap.add_argument("--tools", default=",".join(TOOLS), type=lambda v: split_list(v, TOOLS, "--tools"),
                     help="comma list of reference,ours (default both)")
     ap.add_argument("--device", default="auto",
-                    type=lambda v: v if v == "auto" else split_list(v, ("cpu", "cuda"), "--device"),
-                    help="devices for ours: cpu, cuda, cpu,cuda or auto (default: cpu, plus cuda if torch sees a GPU)")
+                    type=lambda v: v if v == "auto" else split_list(v, ("numpy", "cpu", "cuda"), "--device"),
+                    help="devices for ours: comma list of numpy, cpu, cuda, or auto (default: numpy and cpu, "
+                         "plus cuda if torch sees a GPU; merge runs on torch devices only)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and task; the median wall is shown")
     ap.add_argument("--images", type=int, default=IMAGES,
                     help=f"images in the dataset (default {IMAGES}, DOTA-v1.0 val)")
@@ -473,13 +474,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     devices = args.device
     if devices == "auto":
-        devices = ["cpu", "cuda"] if "ours" in args.tools and cuda_available() else ["cpu"]
+        devices = ["numpy", "cpu"] + (["cuda"] if "ours" in args.tools and cuda_available() else [])
         log(f"devices for ours: {','.join(devices)}")
     data, meta = ensure_data(args)
     compile_bytecode()
     results: List[Result] = []
     for task in args.tasks:
-        results += run_task(task, labels_for(args.tools, devices), data, args.out, args.repeat, args.timeout,
+        task_devices = [d for d in devices if task == "eval" or d != "numpy"]  # merge: torch devices
+        results += run_task(task, labels_for(args.tools, task_devices), data, args.out, args.repeat, args.timeout,
                             args.ours_threads)
     refs = {r.task: r for r in results if r.tool == "reference" and r.status == "ok"}
     for r in results:
