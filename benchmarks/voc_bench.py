@@ -144,7 +144,7 @@ def child_reference(data: str, protocol: str) -> None:
                       "timings_s": {"parse_xml": round(parsed - started, 3), "voc_eval": round(done - parsed, 3)}}))
 
 
-def child_ours(data: str, protocol: str, inputs: str, threads: str) -> None:
+def child_ours(data: str, protocol: str, inputs: str, threads: str, device: str = "cpu") -> None:
     """Our evaluation as a user calls it; the result JSON goes on the last stdout line."""
     started = time.perf_counter()
     sys.path.insert(0, str(REPO))
@@ -153,10 +153,10 @@ def child_ours(data: str, protocol: str, inputs: str, threads: str) -> None:
     imported = time.perf_counter()
     if inputs == "folder":
         r = evaluate(str(Path(data) / "VOCdevkit" / "VOC2007"), str(Path(data) / "det"), protocol=protocol,
-                     imageset="test", device="cpu", workers=int(threads) or None)
+                     imageset="test", device=device, workers=int(threads) or None)
     else:
         r = evaluate(str(Path(data) / "annotations" / "voc07_test.json"), str(Path(data) / "results.json"),
-                     protocol=protocol, device="cpu", workers=int(threads) or None)
+                     protocol=protocol, device=device, workers=int(threads) or None)
     done = time.perf_counter()
     print(json.dumps({"mAP": r.stats["mAP"], "AP": {row["name"]: row["AP"] for row in r.per_class_rows},
                       "timings_s": {"import": round(imported - started, 3), "evaluate": round(done - imported, 3),
@@ -195,7 +195,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--protocol", choices=("voc07", "voc12"), default="voc07")
     p.add_argument("--inputs", default="folder,json", help="our inputs: folder (XML + comp4), json (COCO)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads for ours (0: torch's default)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for ours (0: the default)")
+    p.add_argument("--device", default="numpy,cpu", help="devices for ours: comma list of numpy, cpu, cuda")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--data", type=Path, default=HERE / "_data")
@@ -214,8 +215,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                         args.repeat, args.timeout))
     for inputs in [s for s in args.inputs.split(",") if s]:
         what = "folder + comp4" if inputs == "folder" else "COCO JSON + results"
-        rows.append(run(f"ours[cpu] ({what})", me + ["ours", str(data), args.protocol, inputs, str(args.threads)],
-                        args.repeat, args.timeout))
+        for device in [d for d in args.device.split(",") if d]:
+            rows.append(run(f"ours[{device}] ({what})",
+                            me + ["ours", str(data), args.protocol, inputs, str(args.threads), device],
+                            args.repeat, args.timeout))
     ref = rows[0]["result"] if not args.no_reference else None
     lines = [f"PASCAL VOC {args.protocol} mAP@0.5: {meta['images']} images, {meta['objects']} objects, "
              f"{meta['detections']} detections (seed {meta['seed']}); {platform.machine()}, {os.cpu_count()} cores, "

@@ -47,9 +47,9 @@ def evaluate(
             ``[image_id, x, y, w, h, score, category_id]`` (as pycocotools' ``loadRes``).
         metric: ``bbox``, ``segm``, ``proposal`` (class-agnostic boxes, maxDets 100/300/1000) or ``rotated``
             (DOTA Task1: ``gt`` a labelTxt folder or polygon JSON, ``preds`` a Task1 folder or results JSON).
-        device: ``auto`` (cuda when available, else cpu; for ``rotated``, numpy), ``cpu`` (torch), ``cuda``
-            or ``cuda:k``; ``numpy`` (``rotated`` only): the same kernels on numpy arrays, without importing
-            torch (the fastest for one CPU run: torch's import alone takes about 2 s).
+        device: ``auto`` (cuda when available, else cpu; for ``rotated`` and VOC, numpy), ``cpu`` (torch),
+            ``cuda`` or ``cuda:k``; ``numpy`` (``rotated`` and VOC only): the same kernels on numpy arrays,
+            without importing torch (the fastest for one CPU run: torch's import alone takes about 2 s).
         iou_thrs, max_dets, area_ranges, img_ids, cat_ids, use_cats: pycocotools' ``Params``
             (``iouThrs``, ``maxDets``, ``areaRng``, ``imgIds``, ``catIds``, ``useCats``). For LVIS,
             ``max_dets`` is one number, the per-image cap (default 300).
@@ -91,15 +91,16 @@ def evaluate(
                 return evaluate_rotated(gt, preds, protocol=protocol or "dota-v1.0", eval_mode=eval_mode or "11points",
                                         iou_thr=iou_thr, classes=classes, imageset=imageset, device=dev, log=log,
                                         reading=reading, workers=workers)
-    dev = resolve_device(device)
     if protocol in VOC_PROTOCOLS:
         from .voc import evaluate_voc
 
         _check_voc_options(protocol, metric, eval_mode, max_dets=max_dets, area_ranges=area_ranges, img_ids=img_ids,
                            cat_ids=cat_ids, use_cats=use_cats)
-        with torch_threads(workers):
+        dev = resolve_device(device, numpy_ok=True)
+        with torch_threads(workers, dev):
             return evaluate_voc(gt, preds, protocol=protocol, iou_thrs=(iou_thr,) if iou_thrs is None else iou_thrs,
                                 classes=classes, imageset=imageset, device=dev, log=log)
+    dev = resolve_device(device)
     from .coco_lvis import evaluate_coco
 
     return evaluate_coco(gt, preds, metric, device=dev, iou_thrs=iou_thrs, max_dets=max_dets, area_ranges=area_ranges,

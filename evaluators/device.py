@@ -23,7 +23,7 @@ _GPU_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
 
 def resolve_device(device: Union[str, "torch.device"], numpy_ok: bool = False) -> Any:
     """The device to run on: a ``torch.device``, or ``"numpy"`` where ``numpy_ok`` (the VOC-family
-    protocols: rotated DOTA).
+    protocols: rotated DOTA and PASCAL VOC, whose engine runs on numpy arrays or torch tensors).
 
     ``auto``: cuda when a GPU is usable, else cpu (torch), or numpy where ``numpy_ok``; whether a GPU can
     be usable is first told without importing torch (a CPU-only torch build, or no GPU device node), so
@@ -34,8 +34,8 @@ def resolve_device(device: Union[str, "torch.device"], numpy_ok: bool = False) -
         if device == NUMPY or not gpu_possible():
             return NUMPY
     elif device == NUMPY:
-        raise ParameterError("device 'numpy' is for the rotated (DOTA) metric only.",
-                             fix="use --device cpu (or auto) for this metric.")
+        raise ParameterError("device 'numpy' is for the rotated (DOTA) metric and the VOC protocols only.",
+                             fix="use --device cpu (or auto) here.")
     import torch
 
     if isinstance(device, torch.device):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
-import torch
 
 from .data.jsonio import PathLike, gc_paused
 from .data.voc import ImageSetArg, load_voc_ground_truth, load_voc_predictions
@@ -19,7 +18,7 @@ from .engine.voc_ap import RECALL_POINTS_11
 
 def evaluate_voc(gt: Union[PathLike, Mapping[str, Any]], preds: Any, *, protocol: str = "voc07",
                  iou_thrs: Sequence[float] = (0.5,), classes: Optional[Sequence[str]] = None,
-                 imageset: ImageSetArg = None, device: torch.device,
+                 imageset: ImageSetArg = None, device: Any,
                  log: Optional[Callable[[str], None]] = None) -> EvalResult:
     """VOC mAP of ``preds`` (comp4 folder or COCO results) against ``gt`` (VOC year folder or COCO JSON)."""
     proto = get_protocol(protocol)

@@ -146,9 +146,11 @@ def test_generated_exact_threshold_ious():
     assert found == {0.5, 0.75, 1.0}
 
 
+@pytest.mark.parametrize("device", ["numpy", "cpu"])
 @pytest.mark.parametrize("first", range(0, N_SCENES, CHUNK))
-def test_folder_and_comp4_match_reference(tmp_path, first, one_torch_thread):
-    """VOCdevkit folder + comp4 files: per-class AP, counts, no-GT flags and mAP of 10 scenes x voc07/voc12."""
+def test_folder_and_comp4_match_reference(tmp_path, first, device, one_torch_thread):
+    """VOCdevkit folder + comp4 files: per-class AP, counts, no-GT flags and mAP of 10 scenes x voc07/voc12,
+    with the engine on numpy arrays and on torch tensors."""
     bad = []
     for seed in range(first, first + CHUNK):
         base, images, dets = _write(tmp_path / str(seed), seed)
@@ -156,7 +158,7 @@ def test_folder_and_comp4_match_reference(tmp_path, first, one_torch_thread):
         thrs = _thresholds(seed)
         for protocol, use_07 in (("voc07", True), ("voc12", False)):
             res = evaluate(str(base), str(tmp_path / str(seed) / "det"), protocol=protocol, imageset="test",
-                           iou_thrs=list(thrs), device="cpu")
+                           iou_thrs=list(thrs), device=device)
             bad += _check(res, ref, thrs, use_07, f"seed {seed} {protocol}")
     assert not bad, bad[:10]
 
@@ -175,7 +177,7 @@ def test_coco_json_and_results_give_identical_numbers(tmp_path, seed, one_torch_
     ref = Reference(images, dets)
     for protocol, use_07 in (("voc07", True), ("voc12", False)):
         run = lambda gt, preds, **kw: evaluate(gt, preds, protocol=protocol, iou_thrs=list(thrs),  # noqa: E731
-                                               device="cpu", **kw)
+                                               device=["numpy", "cpu"][seed % 2], **kw)
         folder = run(str(base), str(tmp_path / "det"), imageset="test")
         assert not _check(folder, ref, thrs, use_07, f"seed {seed} {protocol}")
         combos = {

@@ -125,7 +125,7 @@ def test_numpy_device_is_for_the_rotated_metric_only():
 
     with pytest.raises(ParameterError, match="rotated") as info:
         evaluate(GT, GT, metric="bbox", device="numpy")
-    assert "--device cpu" in str(info.value)
+    assert "--device cpu (or auto)" in str(info.value)
 
 
 def test_gpu_possible_reads_the_torch_build_without_importing_it(tmp_path, monkeypatch):

@@ -164,12 +164,13 @@ def test_kernel_is_bit_identical_to_the_devkit_formula():
     d[:, 2:] = np.maximum(d[:, 2:], d[:, :2] - 1)
     d[:5] = [[3, 3, 2, 2]] * 5  # zero-area detections, against a zero-area GT too
     g[0] = [7, 7, 6, 6]
-    idx = torch.arange(n)
-    ours = voc_iou_pairs(CornerBoxes.from_corners(torch.from_numpy(d)), CornerBoxes.from_corners(torch.from_numpy(g)),
-                         idx, idx).numpy()
     ref = _numpy_devkit(g, d)
-    assert np.array_equal(ours, ref, equal_nan=True)
-    assert math.isnan(ours[0]) and (ours == 0.5).sum() > 10  # threshold-exact values do occur
+    idx = np.arange(n)
+    for on in (np.asarray, torch.from_numpy):  # the kernel on numpy arrays and on torch tensors
+        ours = np.asarray(voc_iou_pairs(CornerBoxes.from_corners(on(d)), CornerBoxes.from_corners(on(g)), on(idx),
+                                        on(idx)))
+        assert np.array_equal(ours, ref, equal_nan=True)
+        assert math.isnan(ours[0]) and (ours == 0.5).sum() > 10  # threshold-exact values do occur
 
 
 def test_nan_iou_in_a_group_makes_the_detection_a_false_positive():
@@ -187,8 +188,9 @@ def test_nan_iou_in_a_group_makes_the_detection_a_false_positive():
     params = EvalParams(metric="voc", iou_thrs=(0.5,), max_dets=(1 << 62,), area_ranges=((0.0, math.inf),),
                         area_labels=("all",), cat_ids=(0,))
     groups = build_groups(Table, Table, params)
-    cands = voc_box_candidates(groups, gt_box[groups.gt_row], dt_box[groups.dt_row], [0.5], True, torch.device("cpu"))
-    assert cands.det.numel() == 0
+    for device in ("numpy", torch.device("cpu")):
+        cands = voc_box_candidates(groups, gt_box[groups.gt_row], dt_box[groups.dt_row], [0.5], True, device)
+        assert len(cands.det) == 0
     recs = {"a": [{"name": DOG, "difficult": 0, "bbox": list(b)} for b in gt_box]}
     rec, _, ap = vocref.voc_eval(recs, [("a", 0.9, list(dt_box[0]))], DOG, 0.5, True)
     assert ap == 0.0 and rec[-1] == 0.0
@@ -361,10 +363,12 @@ def test_dense_and_sweep_pairs_give_the_same_candidates():
     d = np.array([r[3] for r in dt_rows], float)[groups.dt_row]
     out = []
     for how in ("dense", "sweep"):
-        c = voc_box_candidates(groups, g, d, [0.1, 0.5], True, torch.device("cpu"), pairs=how)
-        order = np.lexsort((c.gt.numpy(), c.det.numpy()))
-        out.append(np.stack([c.det.numpy()[order], c.gt.numpy()[order], c.iou.numpy()[order]]))
-    assert out[0].shape[1] > 50 and np.array_equal(out[0], out[1])
+        for device in ("numpy", torch.device("cpu")):
+            c = voc_box_candidates(groups, g, d, [0.1, 0.5], True, device, pairs=how)
+            det, gt, iou = (np.asarray(a) for a in (c.det, c.gt, c.iou))
+            order = np.lexsort((gt, det))
+            out.append(np.stack([det[order], gt[order], iou[order]]))
+    assert out[0].shape[1] > 50 and all(np.array_equal(out[0], o) for o in out[1:])
 
 
 def test_results_may_name_images_and_classes(scene):

@@ -15,11 +15,11 @@ are. Such detections get no candidates here either.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import torch
 
+from ..kernels.arrays import ops_for, ops_of
 from ..kernels.box_iou import CornerBoxes, voc_iou_pairs
 from ..kernels.sweep import overlap_pairs
 from .grouping import Groups, pair_chunks
@@ -27,30 +27,30 @@ from .pairs import Candidates
 
 
 def voc_box_candidates(groups: Groups, gt_box: np.ndarray, dt_box: np.ndarray, thresholds: Sequence[float],
-                       strict: bool, device: torch.device, pairs: str = "auto") -> Candidates:
+                       strict: bool, device: Any, pairs: str = "auto") -> Candidates:
     """Pairs with devkit IoU above (``strict``) or at least the lowest threshold; ``gt_box``/``dt_box`` are
     devkit corners in ``groups`` order (``gt_row`` / ``dt_row`` applied). ``pairs``: ``dense`` (every
     same-group pair), ``sweep`` (only pairs whose x-extents overlap) or ``auto`` (dense unless the groups
-    are crowded); the result does not depend on it."""
-    g = CornerBoxes.from_corners(torch.as_tensor(gt_box, dtype=torch.float64, device=device))
-    d = CornerBoxes.from_corners(torch.as_tensor(dt_box, dtype=torch.float64, device=device))
+    are crowded); the result does not depend on it. ``device``: ``"numpy"`` or a torch device."""
+    xp = ops_for(device)
+    g = CornerBoxes.from_corners(xp.from_numpy(np.asarray(gt_box, np.float64)))
+    d = CornerBoxes.from_corners(xp.from_numpy(np.asarray(dt_box, np.float64)))
     t_min = float(min(thresholds))
-    empty = torch.zeros(0, dtype=torch.int64, device=device)
+    empty = xp.zeros(0, xp.int64)
     dets, gts, ious = [], [], []
     if not strict and t_min <= 0:
         pairs = "dense"  # IoU 0 passes: non-overlapping pairs are candidates too
     for det_np, gt_np in _pairs(groups, gt_box, dt_box, pairs):
-        det = torch.from_numpy(det_np).to(device)
-        gt = torch.from_numpy(gt_np).to(device)
+        det, gt = xp.from_numpy(det_np), xp.from_numpy(gt_np)
         iou = voc_iou_pairs(d, g, det, gt)
         keep = iou > t_min if strict else iou >= t_min
         dets.append(det[keep]); gts.append(gt[keep]); ious.append(iou[keep])
     if not dets:
-        return Candidates(empty, empty, torch.zeros(0, dtype=torch.float64, device=device))
-    det, gt, iou = torch.cat(dets), torch.cat(gts), torch.cat(ious)
+        return Candidates(empty, empty, xp.zeros(0, xp.float64))
+    det, gt, iou = xp.cat(dets), xp.cat(gts), xp.cat(ious)
     poisoned = _nan_detections(groups, g, d)
-    if poisoned.numel():
-        keep = ~torch.isin(det, poisoned)
+    if xp.size(poisoned):
+        keep = ~xp.isin(det, poisoned)
         det, gt, iou = det[keep], gt[keep], iou[keep]
     return Candidates(det, gt, iou)
 
@@ -75,15 +75,15 @@ def _pairs(groups: Groups, gt_box: np.ndarray, dt_box: np.ndarray, how: str):
     return ((live[det], gt) for det, gt in pairs)
 
 
-def _nan_detections(groups: Groups, g: CornerBoxes, d: CornerBoxes) -> torch.Tensor:
+def _nan_detections(groups: Groups, g: CornerBoxes, d: CornerBoxes) -> Any:
     """Detections with a NaN among their devkit IoUs. 0 / 0 needs a zero intersection and areas summing
     to 0, so one of the two boxes has a devkit area <= 0 (zero or sub-ulp negative width): only the
     pairs of those few boxes are looked at."""
-    device = d.area.device
-    small_d = torch.nonzero(d.area <= 0).flatten().cpu().numpy()
-    small_g = torch.nonzero(g.area <= 0).flatten().cpu().numpy()
+    xp = ops_of(d.area)
+    small_d = xp.to_numpy(xp.nonzero(d.area <= 0))
+    small_g = xp.to_numpy(xp.nonzero(g.area <= 0))
     if small_d.size == 0 and small_g.size == 0:
-        return torch.zeros(0, dtype=torch.int64, device=device)
+        return xp.zeros(0, xp.int64)
     # dets of a group are contiguous (groups order): their range per group
     n_groups = groups.group_gt_count.size
     dt_count = np.bincount(groups.dt_group, minlength=n_groups)
@@ -91,9 +91,9 @@ def _nan_detections(groups: Groups, g: CornerBoxes, d: CornerBoxes) -> torch.Ten
     det_a, gt_a = _expand(small_d, groups.group_gt_start[groups.dt_group[small_d]],
                           groups.group_gt_count[groups.dt_group[small_d]])
     gt_b, det_b = _expand(small_g, dt_start[groups.gt_group[small_g]], dt_count[groups.gt_group[small_g]])
-    det = torch.from_numpy(np.concatenate([det_a, det_b])).to(device)
-    gt = torch.from_numpy(np.concatenate([gt_a, gt_b])).to(device)
-    return torch.unique(det[torch.isnan(voc_iou_pairs(d, g, det, gt))])
+    det = xp.from_numpy(np.concatenate([det_a, det_b]))
+    gt = xp.from_numpy(np.concatenate([gt_a, gt_b]))
+    return det[xp.isnan(voc_iou_pairs(d, g, det, gt))]  # isin needs no uniqueness
 
 
 def _expand(owner: np.ndarray, start: np.ndarray, count: np.ndarray):

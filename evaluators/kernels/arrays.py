@@ -13,8 +13,9 @@ correctly, so a bound (a tolerance, never a result) may differ in its last bits.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -337,3 +338,14 @@ def ops_for(device: Any):
     """The backend of a device as :func:`evaluators.device.resolve_device` returns it (``"numpy"`` or a
     torch device)."""
     return NUMPY if device == "numpy" else torch_ops(device)
+
+
+@contextlib.contextmanager
+def quiet(xp) -> Iterator[None]:
+    """numpy's floating-point warnings off for a block: 0 / 0 and x / 0 are part of the devkits' semantics
+    (torch never warns)."""
+    if xp.is_numpy:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            yield
+    else:
+        yield

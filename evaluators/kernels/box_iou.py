@@ -20,58 +20,72 @@ and adds 1 to every width and height::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import torch
+from .arrays import ops_of, quiet
+
+Array = Any  # a numpy array or a torch tensor: the kernels follow the type they are given
+
+
+def _columns(boxes: Array):
+    """The 4 columns of an (N, 4) array as contiguous float64 arrays."""
+    xp = ops_of(boxes)
+    boxes = xp.astype(boxes, xp.float64)
+    return [xp.copy(boxes[:, k]) for k in range(4)]
 
 
 @dataclass
 class Boxes:
     """xywh boxes split into the per-box terms bbIou uses, as contiguous float64 columns."""
 
-    x: torch.Tensor
-    y: torch.Tensor
-    right: torch.Tensor  # w + x
-    bottom: torch.Tensor  # h + y
-    area: torch.Tensor  # w * h
+    x: Array
+    y: Array
+    right: Array  # w + x
+    bottom: Array  # h + y
+    area: Array  # w * h
 
     @classmethod
-    def from_xywh(cls, xywh: torch.Tensor) -> "Boxes":
-        """Split an (N, 4) float64 xywh tensor."""
-        x, y, w, h = (c.contiguous() for c in xywh.to(torch.float64).unbind(1))
+    def from_xywh(cls, xywh: Array) -> "Boxes":
+        """Split an (N, 4) float64 xywh array."""
+        x, y, w, h = _columns(xywh)
         return cls(x, y, w + x, h + y, w * h)
 
 
-def box_iou_pairs(dt: Boxes, gt: Boxes, di: torch.Tensor, gi: torch.Tensor, crowd: torch.Tensor) -> torch.Tensor:
+def box_iou_pairs(dt: Boxes, gt: Boxes, di: Array, gi: Array, crowd: Array) -> Array:
     """IoU of ``dt[di[i]]`` with ``gt[gi[i]]``; where ``crowd[i]`` the union is the detection's area."""
-    w = torch.minimum(dt.right[di], gt.right[gi]) - torch.maximum(dt.x[di], gt.x[gi])
-    h = torch.minimum(dt.bottom[di], gt.bottom[gi]) - torch.maximum(dt.y[di], gt.y[gi])
+    xp = ops_of(dt.x)
+    w = xp.minimum(dt.right[di], gt.right[gi]) - xp.maximum(dt.x[di], gt.x[gi])
+    h = xp.minimum(dt.bottom[di], gt.bottom[gi]) - xp.maximum(dt.y[di], gt.y[gi])
     inter = w * h
     da = dt.area[di]
-    union = torch.where(crowd, da, (da + gt.area[gi]) - inter)
-    iou = inter / union
-    return torch.where((w > 0) & (h > 0), iou, torch.zeros_like(iou))
+    union = xp.where(crowd, da, (da + gt.area[gi]) - inter)
+    with quiet(xp):
+        iou = inter / union
+    return xp.where((w > 0) & (h > 0), iou, 0.0)
 
 
 @dataclass
 class CornerBoxes:
     """Devkit corners (1-based, inclusive) and the devkit's per-box area ``(x2 - x1 + 1) * (y2 - y1 + 1)``."""
 
-    x1: torch.Tensor
-    y1: torch.Tensor
-    x2: torch.Tensor
-    y2: torch.Tensor
-    area: torch.Tensor
+    x1: Array
+    y1: Array
+    x2: Array
+    y2: Array
+    area: Array
 
     @classmethod
-    def from_corners(cls, corners: torch.Tensor) -> "CornerBoxes":
-        """Split an (N, 4) ``[xmin, ymin, xmax, ymax]`` tensor (float64)."""
-        x1, y1, x2, y2 = (c.contiguous() for c in corners.to(torch.float64).unbind(1))
+    def from_corners(cls, corners: Array) -> "CornerBoxes":
+        """Split an (N, 4) ``[xmin, ymin, xmax, ymax]`` array (float64)."""
+        x1, y1, x2, y2 = _columns(corners)
         return cls(x1, y1, x2, y2, (x2 - x1 + 1.0) * (y2 - y1 + 1.0))
 
 
-def voc_iou_pairs(dt: CornerBoxes, gt: CornerBoxes, di: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+def voc_iou_pairs(dt: CornerBoxes, gt: CornerBoxes, di: Array, gi: Array) -> Array:
     """The devkit's IoU of ``dt[di[i]]`` with ``gt[gi[i]]`` (NaN where both areas are 0, as numpy's 0/0)."""
-    iw = (torch.minimum(gt.x2[gi], dt.x2[di]) - torch.maximum(gt.x1[gi], dt.x1[di]) + 1.0).clamp(min=0.0)
-    ih = (torch.minimum(gt.y2[gi], dt.y2[di]) - torch.maximum(gt.y1[gi], dt.y1[di]) + 1.0).clamp(min=0.0)
+    xp = ops_of(dt.x1)
+    iw = xp.clamp(xp.minimum(gt.x2[gi], dt.x2[di]) - xp.maximum(gt.x1[gi], dt.x1[di]) + 1.0, lo=0.0)
+    ih = xp.clamp(xp.minimum(gt.y2[gi], dt.y2[di]) - xp.maximum(gt.y1[gi], dt.y1[di]) + 1.0, lo=0.0)
     inter = iw * ih
-    return inter / ((dt.area[di] + gt.area[gi]) - inter)
+    with quiet(xp):
+        return inter / ((dt.area[di] + gt.area[gi]) - inter)

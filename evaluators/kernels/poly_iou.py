@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .arrays import ops_of
+from .arrays import ops_of, quiet
 
 Array = Any  # a numpy array or a torch tensor; the kernels follow the type they are given
 _EPS = 1e-8
@@ -64,7 +64,7 @@ def poly_iou(p: Array, q: Array) -> Array:
     p = xp.asarray(p, xp.float64)
     q = xp.asarray(q, xp.float64)
     out = xp.zeros(p.shape[0], xp.float64)
-    with _quiet(xp):  # two zero-area polygons: 0 / 0, NaN, as the devkit
+    with quiet(xp):  # two zero-area polygons: 0 / 0, NaN, as the devkit
         for lo in range(0, p.shape[0], _CHUNK):
             out[lo:lo + _CHUNK] = _iou_chunk(p[lo:lo + _CHUNK], q[lo:lo + _CHUNK])
     return out
@@ -151,7 +151,7 @@ def _cut(x, y, n, ax, ay, bx, by):
     den = cn - c
     emit_p = valid & (s > 0)
     emit_x = valid & (s != sn) & (_sig(den) != 0)
-    with _quiet(xp):  # rows that emit no crossing may divide 0 by 0: those values are never used
+    with quiet(xp):  # rows that emit no crossing may divide 0 by 0: those values are never used
         ix = (x * cn - xn * c) / den
         iy = (y * cn - yn * c) / den
     # buffer in the devkit's order: p_0, crossing_0, p_1, crossing_1, ...
@@ -187,25 +187,6 @@ def _compact(x, y, keep):
     ox = xp.scatter_columns(width + 1, column, x)[:, :width]
     oy = xp.scatter_columns(width + 1, column, y)[:, :width]
     return ox, oy, m
-
-
-class _quiet:
-    """numpy's floating-point warnings off for a block (torch never warns)."""
-
-    def __init__(self, xp) -> None:
-        self.ctx = None
-        if xp.is_numpy:
-            import numpy as np
-
-            self.ctx = np.errstate(divide="ignore", invalid="ignore", over="ignore")
-
-    def __enter__(self):
-        if self.ctx is not None:
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
 
 
 _NEXT = [1, 2, 3, 0]
@@ -276,7 +257,7 @@ def convex_iou_pairs(a: Quads, b: Quads, ia: Array, ib: Array):
     sx, sy = xp.where(sel, ax, bx), xp.where(sel, ay, by)
     cx, cy = xp.where(sel, bx, ax), xp.where(sel, by, ay)
     cex, cey = xp.where(sel, b.ex[ib], a.ex[ia]), xp.where(sel, b.ey[ib], a.ey[ia])
-    with _quiet(xp):
+    with quiet(xp):
         inter = _clipped_area(sx, sy, cx, cy, cex, cey)
         inter = xp.minimum(inter, xp.minimum(pa, qa))
         usable = (a.convex[ia] & b.simple[ib]) | (b.convex[ib] & a.simple[ia])
@@ -357,5 +338,5 @@ def error_bound_pairs(a: Quads, b: Quads, ia: Array, ib: Array) -> Array:
     xp = ops_of(a.raw)
     s = xp.maximum(a.scale[ia], b.scale[ib])
     edge = xp.clamp(xp.minimum(a.min_edge[ia], b.min_edge[ib]), hi=1.0)
-    with _quiet(xp):
+    with quiet(xp):
         return 1e-12 + (_ERR_SCALE * s * s + _EPS_SCALE * s / edge) / xp.maximum(a.area[ia], b.area[ib])
