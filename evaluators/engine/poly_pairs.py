@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..kernels.arrays import ops_for, ops_of
+from ..kernels.arrays import ops_for, ops_of, quiet
 from ..kernels.poly_iou import Quads, decision_iou_pairs, error_bound_pairs, poly_iou
 from ..kernels.sweep import overlap_pairs
 from .grouping import Groups
@@ -79,7 +79,7 @@ def polygon_candidates(groups: Groups, gt_poly: np.ndarray, dt_poly: np.ndarray,
         oh = xp.clamp(xp.minimum(gb[:, 3], db[:, 3]) - xp.maximum(gb[:, 1], db[:, 1]), lo=0.0)
         ga, da = g.area[gt], d.area[dl]
         top = xp.minimum(xp.minimum(ga, da), ow * oh)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet(xp):
             upper = top / (ga + da - top)
         simple = g.convex[gt] & d.convex[dl]
         margin = xp.clamp(error_bound_pairs(g, d, gt, dl), lo=1e-6)
