@@ -22,7 +22,7 @@ from evaluators.errors import DataprepError
               help="Write empty files for the classes of this list that have no input: dota-v1.0, dota-v1.5, dota-v2.0, "
                    "none, or comma-separated names.")
 @click.option("--no-zip", is_flag=True, help="Do not write the zip.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:K.")
+@click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or cuda:K.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="CPU threads for the torch kernels.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def dota_merge_command(tile_preds, out, nms_iou, nms, name_style, classes, no_zip, device, workers, quiet) -> None:

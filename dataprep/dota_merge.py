@@ -22,12 +22,13 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from evaluators.data import dota
+from evaluators.device import resolve_device
 from evaluators.errors import InputFileError, ParameterError, RecordError
 from evaluators.kernels.poly_nms import batched_poly_nms
 
@@ -118,7 +119,7 @@ def merge_class(lines: dota.Task1Lines, source: str, nms_iou: float = 0.1, nms: 
 
 
 def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly", name_style: str = "auto",
-                 classes: Sequence[str] = dota.DOTA_V1_CLASSES, make_zip: bool = True, device: str = "cpu",
+                 classes: Sequence[str] = dota.DOTA_V1_CLASSES, make_zip: bool = True, device: Any = "cpu",
                  log: Optional[Callable[[str], None]] = None, progress: bool = False) -> MergeSummary:
     """Merge every ``Task1_<class>.txt`` of ``src`` into ``out`` (plus empty files for the other ``classes``)
     and zip them (``out`` + ``.zip``, files at the zip root, as the evaluation server wants)."""
@@ -130,12 +131,12 @@ def merge_folder(src: Path, out: Path, *, nms_iou: float = 0.1, nms: str = "poly
         raise ParameterError(f"Expected `name_style` to be one of {', '.join(NAME_STYLES)} but got {name_style!r}.")
     if not 0.0 <= nms_iou <= 1.0:
         raise ParameterError(f"Expected `nms_iou` to be in [0, 1] but got {nms_iou!r}.")
+    dev = resolve_device(device)  # a torch device (auto, cpu, cuda, cuda:k), or a ParameterError with the fix
     start = time.perf_counter()
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
         raise InputFileError(out, "is the input folder", fix="write the merged files to another folder.")
     inputs = _json_classes(src, classes) if src.is_file() else {c: (p, None) for c, p in dota.task1_files(src).items()}
-    dev = torch.device(device)
     summary = MergeSummary()
     tiles, images = set(), set()
     names = list(inputs) + [c for c in classes if c not in inputs]

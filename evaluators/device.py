@@ -38,6 +38,7 @@ def resolve_device(device: Union[str, "torch.device"], numpy_ok: bool = False) -
                              fix="use --device cpu (or auto) here.")
     import torch
 
+    choices = "auto, numpy, cpu, cuda or cuda:<k>" if numpy_ok else "auto, cpu, cuda or cuda:<k>"
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -47,12 +48,12 @@ def resolve_device(device: Union[str, "torch.device"], numpy_ok: bool = False) -
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ParameterError(f"Expected `device` to be auto, numpy, cpu, cuda or cuda:<k> but got {device!r}.") from None
+        raise ParameterError(f"Expected `device` to be {choices} but got {device!r}.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError(f"device {device!r} was asked for but this torch build sees no CUDA GPU.",
                              fix="use --device cpu (or auto), or install a CUDA build of torch.")
     if dev.type not in ("cpu", "cuda"):
-        raise ParameterError(f"Expected `device` to be auto, numpy, cpu, cuda or cuda:<k> but got {device!r}.")
+        raise ParameterError(f"Expected `device` to be {choices} but got {device!r}.")
     return dev
 
 

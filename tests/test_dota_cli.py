@@ -242,6 +242,18 @@ def test_dota_merge_output_and_zip(tmp_path):
         assert zf.read("Task1_ship.txt") == (out / "Task1_ship.txt").read_bytes()
 
 
+@pytest.mark.parametrize("device,needle", [("bogus", "Expected `device` to be auto, cpu, cuda or cuda:<k> but got 'bogus'"),
+                                           ("numpy", "use --device cpu (or auto)")])
+def test_dota_merge_bad_device_is_one_error_line(tmp_path, device, needle):
+    """A device the merge cannot use: exit 1 and one 'error:' line (no traceback), nothing written."""
+    _write_tile_folder(tmp_path / "tiles")
+    res = _merge([tmp_path / "tiles", "-o", tmp_path / "out", "-q", "--device", device])
+    assert needle in _one_error_line(res)
+    assert not (tmp_path / "out").exists()
+    res = _merge([tmp_path / "tiles", "-o", tmp_path / "out", "-q", "--device", "auto"])
+    assert res.exit_code == 0, res.stderr
+
+
 def test_dota_merge_options(tmp_path):
     _write_tile_folder(tmp_path / "tiles")
     res = _merge([tmp_path / "tiles", "-o", tmp_path / "a", "-q", "--no-zip", "--classes", "none"])
