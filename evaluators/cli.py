@@ -43,7 +43,8 @@ def _ints(ctx, param, value: Optional[str]) -> Optional[List[int]]:
               default=None, help="Evaluation rules [default: lvis for LVIS files, else coco; rotated: dota-v1.0]. "
                                  "voc07 / voc12: PASCAL VOC mAP (11-point / area AP) of boxes.")
 @click.option("--device", default="auto", show_default=True,
-              help="auto, cpu, cuda or cuda:K; numpy (rotated only: no torch import). auto: cuda if usable, else cpu (rotated: numpy).")
+              help="auto, cpu, cuda or cuda:K; numpy (rotated and VOC only: no torch import). auto: cuda if usable, "
+                   "else cpu (rotated and VOC: numpy).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write {metric, stats, per_class} JSON here.")
 @click.option("--per-class", is_flag=True, help="Also print a per-category table.")
 @click.option("--iou-thrs", callback=_floats,
