@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -210,13 +209,11 @@ def main(argv: Sequence[str] = None) -> int:
     if args.child:
         return child(args.child, args.src, args.dst, int(args.workers.split(",")[0]))
 
-    from run import child_env, last_json_value, measure  # same folder
+    from run import child_env, generate_in_child, last_json_value, measure  # same folder
 
     src = args.data / f"images{args.images}-seed{args.seed}"
     print(f"generating/reusing {src}", file=sys.stderr)
-    gen = [sys.executable, str(Path(__file__).resolve()), "--child", "generate", "--src", str(src), "--images",
-           str(args.images), "--seed", str(args.seed)]
-    if subprocess.run(gen, cwd=REPO, env=child_env(REPO)).returncode != 0:
+    if not generate_in_child(Path(__file__), ["--src", src, "--images", args.images, "--seed", args.seed], REPO):
         return 1
     runs: List[Tuple[str, List[str]]] = [("read only (cv2.imread of every map)", ["--child", "read"]),
                                          ("plain mmdetection-style, 1 process", ["--child", "plain"])]

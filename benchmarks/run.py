@@ -234,6 +234,16 @@ def child_env(extra_path: Optional[Path] = None) -> Dict[str, str]:
     return env
 
 
+def generate_in_child(script: Path, args: Sequence[str], cwd: Path) -> bool:
+    """Run ``script --child generate ARGS`` in a fresh process; True when it succeeded.
+
+    Benchmark data is never built in the runner itself: Linux carries a process's peak RSS over into
+    every child it forks (the high-water mark survives ``exec``), so a runner that held the data would
+    inflate every child's measured peak RSS."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--child", "generate", *[str(a) for a in args]]
+    return subprocess.run(cmd, cwd=cwd, env=child_env(cwd)).returncode == 0
+
+
 # --------------------------------------------------------------------------- stats
 
 

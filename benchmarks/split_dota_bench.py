@@ -23,7 +23,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -194,14 +193,12 @@ def main(argv: Sequence[str] = None) -> int:
     if args.child:
         return child(args.child, args.src, args.dst, int(args.workers.split(",")[0]))
 
-    from run import child_env, measure  # same folder
+    from run import child_env, generate_in_child, measure  # same folder
 
     src = args.data / f"images{args.images}-side{args.side}-objects{args.objects}-seed{args.seed}"
     print(f"generating/reusing {src}", file=sys.stderr)
-    # in a child: a parent that imported cv2/numpy would pass its peak RSS on to every forked child
-    gen = [sys.executable, str(Path(__file__).resolve()), "--child", "generate", "--src", str(src), "--images",
-           str(args.images), "--side", str(args.side), "--objects", str(args.objects), "--seed", str(args.seed)]
-    if subprocess.run(gen, cwd=REPO, env=child_env(REPO)).returncode != 0:
+    if not generate_in_child(Path(__file__), ["--src", src, "--images", args.images, "--side", args.side,
+                                              "--objects", args.objects, "--seed", args.seed], REPO):
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     runs: List[Tuple[str, List[str]]] = [

@@ -38,7 +38,7 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from run import child_env, measure  # noqa: E402  (same folder: the COCO runner's process measurement)
+from run import child_env, generate_in_child, last_json_value, measure  # noqa: E402  (same folder: the COCO runner's process measurement)
 
 CLASS_WEIGHTS = {"person": 8.0, "car": 2.0, "chair": 1.5, "dog": 1.0, "bird": 1.0, "bottle": 1.0, "cat": 0.8,
                  "pottedplant": 1.0, "horse": 0.8, "sheep": 0.8, "boat": 0.8, "bicycle": 0.8, "motorbike": 0.8,
@@ -176,7 +176,7 @@ def run(label: str, cmd: List[str], repeat: int, timeout: float) -> dict:
             raise SystemExit(f"{label} failed ({m.returncode}):\n{m.stderr[-3000:]}")
         walls.append(m.wall_s)
         rss.append(m.rss_mib)
-        out = json.loads(m.stdout.strip().splitlines()[-1])
+        out = last_json_value(m.stdout, dict)
         print(f"[voc_bench] {label}: {m.wall_s:.2f} s, {m.rss_mib:.0f} MiB, timings {out['timings_s']}", file=sys.stderr)
     return {"label": label, "wall": statistics.median(walls), "rss": max(rss), "result": out}
 
@@ -186,6 +186,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if argv and argv[0] == "--child":
         if argv[1] == "reference":
             child_reference(*argv[2:])
+        elif argv[1] == "generate":
+            out, seed, images, dets = argv[2:]
+            generate(Path(out), int(seed), int(images), int(dets))
         else:
             child_ours(*argv[2:])
         return 0
@@ -205,7 +208,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     data = data_dir(args.data, args.seed, args.images, args.dets)
     if not (data / "meta.json").is_file():
         started = time.perf_counter()
-        meta = generate(data, args.seed, args.images, args.dets)
+        if not generate_in_child(Path(__file__), [data, args.seed, args.images, args.dets], REPO):
+            return 1
         print(f"[voc_bench] generated {data} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     meta = json.loads((data / "meta.json").read_text())
     me = [sys.executable, str(Path(__file__).resolve()), "--child"]

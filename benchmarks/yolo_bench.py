@@ -32,7 +32,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -190,14 +189,12 @@ def main(argv: Sequence[str] = None) -> int:
     if args.child:
         return child(args.child, args.src, args.dst, int(args.workers.split(",")[0]))
 
-    from run import child_env, measure  # same folder
+    from run import child_env, generate_in_child, last_json_value, measure  # same folder
 
     src = args.data / f"images{args.images}-seed{args.seed}"
     print(f"generating/reusing {src}", file=sys.stderr)
     env = child_env(REPO)
-    gen = [sys.executable, str(Path(__file__).resolve()), "--child", "generate", "--src", str(src),
-           "--images", str(args.images), "--seed", str(args.seed)]
-    if subprocess.run(gen, cwd=REPO, env=env).returncode != 0:
+    if not generate_in_child(Path(__file__), ["--src", src, "--images", args.images, "--seed", args.seed], REPO):
         return 1
     runs: List[Tuple[str, int, List[str]]] = [
         (f"ours workers={w}", int(w), ["--child", "ours", "--workers", w]) for w in args.workers.split(",") if w]
@@ -211,7 +208,7 @@ def main(argv: Sequence[str] = None) -> int:
         print(f"running {label}", file=sys.stderr)
         m = measure(cmd, REPO, env, args.timeout)
         ok = m.returncode == 0 and not m.timed_out
-        info = json.loads(m.stdout.strip().splitlines()[-1]) if ok else {}
+        info = (last_json_value(m.stdout, dict) or {}) if ok else {}
         if not ok:
             print(m.stderr[-3000:], file=sys.stderr)
         conv = info.get("convert_s")
