@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .argmax_matching import IGNORED, TP
-from ..kernels.arrays import ops_of
+from ..kernels.arrays import ops_of, quiet
 from ..kernels.stable_sort import stable_argsort_small
 
 RECALL_POINTS_11 = np.arange(0.0, 1.1, 0.1)
@@ -67,7 +67,7 @@ def voc_average_precision(state: Any, slot: Any, npos: Any, n_slots: int, score_
         n = xp.arange(xp.size(sl)) - seg_start[sl] + 1  # detections so far in the class
         tp_idx = xp.nonzero(is_tp)
         k_tp, tp_c, n_c = sl[tp_idx], tpc[tp_idx], n[tp_idx]
-        with np.errstate(divide="ignore", invalid="ignore"):  # a class without counted GT: NaN recall
+        with quiet(xp):  # a class without counted GT: NaN recall
             rec = xp.astype(tp_c, xp.float64) / npos_f[k_tp]
         if float32:
             prec = xp.astype(xp.astype(tp_c, xp.float32) / xp.clamp(xp.astype(n_c, xp.float32), lo=_EPS32), xp.float64)
@@ -76,7 +76,7 @@ def voc_average_precision(state: Any, slot: Any, npos: Any, n_slots: int, score_
         p11[t] = _eleven_points(rec, prec, k_tp, K)
         ap[t] = _sum_eleven(p11[t], float32) if eval_mode == "11points" else _area(rec, prec, k_tp, K, float32)
         total = xp.astype(xp.bincount(k_tp, minlength=K), xp.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet(xp):
             recall[t] = total / npos_f
     return VocCurves(xp.to_numpy(ap), xp.to_numpy(p11), xp.to_numpy(recall))
 

@@ -42,7 +42,7 @@ def polygon_area(x: Array, y: Array, n: Array = None) -> Array:
         xn, yn = x[:, nxt], y[:, nxt]
         valid = None
     else:
-        nxt = xp.where(idx[None, :] + 1 < n[:, None], idx[None, :] + 1, 0 * idx[None, :])
+        nxt = xp.where(idx[None, :] + 1 < n[:, None], idx[None, :] + 1, 0)
         xn, yn = xp.gather(x, nxt), xp.gather(y, nxt)
         valid = idx[None, :] < n[:, None]
     terms = x * yn - y * xn
@@ -143,7 +143,7 @@ def _cut(x, y, n, ax, ay, bx, by):
         return x, y, n
     idx = xp.arange(K)[None, :]
     valid = idx < n[:, None]
-    nxt = xp.where(idx + 1 < n[:, None], idx + 1, 0 * idx)
+    nxt = xp.where(idx + 1 < n[:, None], idx + 1, 0)
     c = _cross(ax[:, None], ay[:, None], bx[:, None], by[:, None], x, y)  # cross(a, b, p_i)
     cn = xp.gather(c, nxt)
     xn, yn = xp.gather(x, nxt), xp.gather(y, nxt)
@@ -274,7 +274,7 @@ def _clipped_area(x, y, cx, cy, cex, cey) -> Array:
         k = x.shape[1]
         idx = xp.arange(k)[None, :]
         valid = idx < n[:, None]
-        nxt = xp.where(idx + 1 < n[:, None], idx + 1, 0 * idx)
+        nxt = xp.where(idx + 1 < n[:, None], idx + 1, 0)
         f = cex[:, j:j + 1] * (y - cy[:, j:j + 1]) - cey[:, j:j + 1] * (x - cx[:, j:j + 1])
         fn = xp.gather(f, nxt)
         xn, yn = xp.gather(x, nxt), xp.gather(y, nxt)
